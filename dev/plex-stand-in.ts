@@ -1,0 +1,324 @@
+/**
+ * A local stand-in for plex.tv and a Plex Media Server, on loopback, for tests, the demo
+ * and the benchmarks. It answers as the reference description and plex-facts.md say Plex
+ * does, and can be told to misbehave (status codes, bodies, hangs, resets, redirects).
+ */
+import http from 'node:http';
+import { randomBytes, randomInt } from 'node:crypto';
+import type { AddressInfo, Socket } from 'node:net';
+
+export interface StandInPin {
+  id: number;
+  code: string;
+  strong: boolean;
+  clientIdentifier: string;
+  product: string;
+  createdAt: number;
+  expiresAt: number;
+  authToken: string | null;
+  polls: number;
+  /** Approve by itself after this many polls (undefined: only by approve()). */
+  approveAfterPolls?: number;
+}
+
+/** How to answer one request instead of the normal answer. */
+export type Fault =
+  | { status: number; body?: string; contentType?: string; headers?: Record<string, string> }
+  | { hang: true }
+  | { reset: true }
+  | { redirect: string; status?: number }
+  | { bytes: number; contentType?: string };
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  headers: http.IncomingHttpHeaders;
+  at: number;
+}
+
+export interface StandInOptions {
+  /** Seconds a strong PIN lives (plex.tv: about 1800) and a 4-character one (900). */
+  strongLifetimeSec?: number;
+  codeLifetimeSec?: number;
+  /** Approve every new PIN after this many polls. */
+  approveAfterPolls?: number;
+  /** Share of requests (0..1) answered with a passing fault (503, 429, reset) for soak runs. */
+  faultRate?: number;
+}
+
+const CODE_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
+
+function code(length: number): string {
+  let text = '';
+  for (let i = 0; i < length; i++) text += CODE_ALPHABET[randomInt(CODE_ALPHABET.length)];
+  return text;
+}
+
+const location = {
+  code: 'NL', continent_code: 'EU', country: 'The Netherlands', city: 'Breda', european_union_member: true,
+  time_zone: 'Europe/Amsterdam', postal_code: '4814', in_privacy_restricted_country: false,
+  in_privacy_restricted_region: false, subdivisions: 'North Brabant', coordinates: '51.5869, 4.7471',
+};
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+export class PlexStandIn {
+  readonly pins = new Map<number, StandInPin>();
+  readonly requests: RecordedRequest[] = [];
+  /** Tokens plex.tv accepts (account tokens), with the user they belong to. */
+  readonly accountTokens = new Map<string, { id: number; uuid: string; username: string; email: string }>();
+  /** Tokens the Plex Media Server accepts as admin tokens. */
+  readonly serverTokens = new Set<string>();
+  /** Transient tokens the server made. */
+  readonly transientTokens = new Set<string>();
+  /** Sources the server knows for /security/resources. */
+  readonly sources = new Map<string, unknown>();
+  /** Answer the server's /security calls in XML instead of JSON. */
+  serverXml = false;
+  private readonly faults: Array<{ match: RegExp; fault: Fault; times: number }> = [];
+  private readonly server: http.Server;
+  private readonly sockets = new Set<Socket>();
+  private nextId = 100000 + randomInt(900000);
+  url = '';
+
+  constructor(private readonly options: StandInOptions = {}) {
+    this.server = http.createServer((req, res) => this.handle(req, res));
+    this.server.keepAliveTimeout = 5000;
+    this.server.on('connection', (socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+  }
+
+  async start(port = 0, host = '127.0.0.1'): Promise<string> {
+    await new Promise<void>((resolve) => this.server.listen(port, host, resolve));
+    const address = this.server.address() as AddressInfo;
+    this.url = `http://${host}:${address.port}`;
+    return this.url;
+  }
+
+  async stop(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** Answers the next `times` requests whose "METHOD /path?query" matches with the fault. */
+  fail(match: RegExp, fault: Fault, times = 1): void {
+    this.faults.push({ match, fault, times });
+  }
+
+  clearFaults(): void {
+    this.faults.length = 0;
+  }
+
+  /** Adds an account and returns its token (valid on plex.tv and as server admin token). */
+  addAccount(username = 'someone', token = `acct-${randomBytes(10).toString('hex')}`): string {
+    this.accountTokens.set(token, { id: 13692262 + this.accountTokens.size, uuid: randomBytes(8).toString('hex'), username, email: `${username}@example.com` });
+    this.serverTokens.add(token);
+    return token;
+  }
+
+  /** Approves a PIN as a user would on plex.tv; returns the token it now carries. */
+  approve(id: number, username = 'someone'): string {
+    const pin = this.pins.get(id);
+    if (!pin) throw new Error(`no PIN ${id}`);
+    pin.authToken ??= this.addAccount(username);
+    return pin.authToken;
+  }
+
+  /** Makes a PIN expire now. */
+  expire(id: number): void {
+    const pin = this.pins.get(id);
+    if (pin) pin.expiresAt = Date.now() - 1;
+  }
+
+  private pinBody(pin: StandInPin): Record<string, unknown> {
+    return {
+      id: pin.id,
+      code: pin.code,
+      product: pin.product,
+      trusted: false,
+      qr: `https://plex.tv/api/v2/pins/qr/${pin.code}`,
+      clientIdentifier: pin.clientIdentifier,
+      location,
+      expiresIn: Math.max(0, Math.round((pin.expiresAt - Date.now()) / 1000)),
+      createdAt: new Date(pin.createdAt).toISOString().replace(/\.\d+Z$/, 'Z'),
+      expiresAt: new Date(pin.expiresAt).toISOString().replace(/\.\d+Z$/, 'Z'),
+      authToken: pin.authToken,
+      newRegistration: pin.authToken ? false : null,
+    };
+  }
+
+  private takeFault(key: string): Fault | undefined {
+    const index = this.faults.findIndex((f) => f.match.test(key));
+    if (index >= 0) {
+      const entry = this.faults[index];
+      if (--entry.times <= 0) this.faults.splice(index, 1);
+      return entry.fault;
+    }
+    const rate = this.options.faultRate ?? 0;
+    if (rate > 0 && !key.includes('/demo') && Math.random() < rate) {
+      const pick = randomInt(3);
+      if (pick === 0) return { status: 503, body: '<html><head><title>503 Service Unavailable</title></head></html>', contentType: 'text/html' };
+      if (pick === 1) return { status: 429, body: '{"errors":[{"code":1003,"message":"API rate limit exceeded"}]}', contentType: 'application/json', headers: { 'Retry-After': '1' } };
+      return { reset: true };
+    }
+    return undefined;
+  }
+
+  private applyFault(fault: Fault, req: http.IncomingMessage, res: http.ServerResponse): void {
+    if ('hang' in fault) return; // never answer; stop() ends the socket
+    if ('reset' in fault) {
+      req.socket.destroy();
+      return;
+    }
+    if ('redirect' in fault) {
+      res.writeHead(fault.status ?? 302, { Location: fault.redirect });
+      res.end();
+      return;
+    }
+    if ('bytes' in fault) {
+      res.writeHead(200, { 'Content-Type': fault.contentType ?? 'application/json' });
+      const chunk = Buffer.alloc(64 * 1024, 0x20);
+      let left = fault.bytes;
+      const write = (): void => {
+        while (left > 0) {
+          const part = left >= chunk.length ? chunk : chunk.subarray(0, left);
+          left -= part.length;
+          if (!res.write(part)) {
+            res.once('drain', write);
+            return;
+          }
+        }
+        res.end();
+      };
+      res.on('error', () => undefined);
+      write();
+      return;
+    }
+    res.writeHead(fault.status, { 'Content-Type': fault.contentType ?? 'application/json', ...fault.headers });
+    res.end(fault.body ?? '');
+  }
+
+  private json(res: http.ServerResponse, status: number, body: unknown): void {
+    res.writeHead(status, { 'Content-Type': 'application/json' });
+    res.end(JSON.stringify(body));
+  }
+
+  private plexError(res: http.ServerResponse, status: number, codeNumber: number, message: string): void {
+    this.json(res, status, { errors: [{ code: codeNumber, message, status }] });
+  }
+
+  private html(res: http.ServerResponse, status: number, title: string): void {
+    res.writeHead(status, { 'Content-Type': 'text/html' });
+    res.end(`<html><head><title>${title}</title></head><body><h1>${title}</h1></body></html>`);
+  }
+
+  private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const url = new URL(req.url ?? '/', 'http://stand-in');
+    this.requests.push({ method: req.method ?? 'GET', path: url.pathname + url.search, headers: req.headers, at: Date.now() });
+    if (this.requests.length > 100_000) this.requests.splice(0, 50_000);
+    const fault = this.takeFault(`${req.method} ${url.pathname}${url.search}`);
+    if (fault) return this.applyFault(fault, req, res);
+    req.resume();
+
+    const clientId = req.headers['x-plex-client-identifier'] as string | undefined;
+    const token = req.headers['x-plex-token'] as string | undefined;
+    const pinMatch = /^\/api\/v2\/pins\/(\d+)$/.exec(url.pathname);
+
+    if (url.pathname === '/api/v2/pins' && req.method === 'POST') {
+      if (!clientId) return this.plexError(res, 400, 1000, 'X-Plex-Client-Identifier is missing');
+      const strong = url.searchParams.get('strong') === 'true';
+      const lifetime = (strong ? this.options.strongLifetimeSec ?? 1800 : this.options.codeLifetimeSec ?? 900) * 1000;
+      const now = Date.now();
+      const pin: StandInPin = {
+        id: this.nextId++,
+        code: code(strong ? 25 : 4),
+        strong,
+        clientIdentifier: clientId,
+        product: (req.headers['x-plex-product'] as string) ?? '',
+        createdAt: now,
+        expiresAt: now + lifetime,
+        authToken: null,
+        polls: 0,
+        approveAfterPolls: this.options.approveAfterPolls,
+      };
+      this.pins.set(pin.id, pin);
+      return this.json(res, 201, this.pinBody(pin));
+    }
+    if (pinMatch && req.method === 'GET') {
+      if (!clientId) return this.plexError(res, 400, 1000, 'X-Plex-Client-Identifier is missing');
+      const pin = this.pins.get(Number(pinMatch[1]));
+      if (!pin || pin.clientIdentifier !== clientId || Date.now() >= pin.expiresAt) {
+        return this.plexError(res, 404, 1020, 'Code not found or expired');
+      }
+      pin.polls += 1;
+      if (!pin.authToken && pin.approveAfterPolls !== undefined && pin.polls >= pin.approveAfterPolls) this.approve(pin.id);
+      return this.json(res, 200, this.pinBody(pin));
+    }
+    if (url.pathname === '/api/v2/user' && req.method === 'GET') {
+      const user = token ? this.accountTokens.get(token) : undefined;
+      if (!user) return this.plexError(res, 401, 1001, 'User could not be authenticated');
+      return this.json(res, 200, { ...user, title: user.username, authToken: token });
+    }
+    if (url.pathname === '/security/token') {
+      if (url.searchParams.get('type') !== 'delegation' || url.searchParams.get('scope') !== 'all') return this.html(res, 400, '400 Bad Request');
+      if (!token || !(this.serverTokens.has(token) || this.transientTokens.has(token))) return this.html(res, 403, '403 Forbidden');
+      const transient = `transient-${randomBytes(16).toString('hex')}`;
+      this.transientTokens.add(transient);
+      if (this.serverXml || !String(req.headers.accept ?? '').includes('json')) {
+        res.writeHead(200, { 'Content-Type': 'text/xml;charset=utf-8' });
+        return void res.end(`<?xml version="1.0" encoding="UTF-8"?>\n<MediaContainer size="0" token="${transient}">\n</MediaContainer>\n`);
+      }
+      return this.json(res, 200, { MediaContainer: { size: 0, token: transient } });
+    }
+    if (url.pathname === '/security/resources' && req.method === 'GET') {
+      const source = url.searchParams.get('source') ?? '';
+      if (!/^(server|provider):\/\/.+/.test(source)) return this.html(res, 400, '400 Bad Request');
+      if (!token || !(this.serverTokens.has(token) || this.transientTokens.has(token))) return this.html(res, 403, '403 Forbidden');
+      const device = this.sources.get(source);
+      if (!device) return this.html(res, 404, '404 Not Found');
+      return this.json(res, 200, { MediaContainer: { size: 1, Device: device } });
+    }
+    if (url.pathname === '/demo' && req.method === 'GET') return this.demoPage(res);
+    const approveMatch = /^\/demo\/approve\/(\d+)$/.exec(url.pathname);
+    if (approveMatch && req.method === 'POST') {
+      if (this.pins.has(Number(approveMatch[1]))) this.approve(Number(approveMatch[1]), 'demo-user');
+      res.writeHead(303, { Location: '/demo' });
+      return void res.end();
+    }
+    this.html(res, 404, '404 Not Found');
+  }
+
+  /** The demo's stand-in for the plex.tv approval page: every waiting PIN, with a button. */
+  private demoPage(res: http.ServerResponse): void {
+    const now = Date.now();
+    const rows = [...this.pins.values()]
+      .filter((pin) => now < pin.expiresAt)
+      .reverse()
+      .map((pin) => {
+        const left = Math.round((pin.expiresAt - now) / 1000);
+        const action = pin.authToken
+          ? '<span class="ok">approved</span>'
+          : `<form method="post" action="/demo/approve/${pin.id}"><button type="submit">Approve</button></form>`;
+        return `<tr><td>${pin.id}</td><td><code>${escapeHtml(pin.code)}</code></td><td>${escapeHtml(pin.product)}</td><td>${left} s</td><td>${action}</td></tr>`;
+      })
+      .join('');
+    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+    res.end(`<!doctype html><html><head><meta charset="utf-8"><title>Plex stand-in: approve a PIN</title>
+<meta http-equiv="refresh" content="5"><style>body{font-family:sans-serif;margin:2em}td,th{padding:.3em .8em;text-align:left}.ok{color:green}</style></head>
+<body><h1>Plex stand-in</h1><p>This page plays the part of plex.tv: approve a PIN as its owner would.</p>
+<table><tr><th>PIN id</th><th>code</th><th>product</th><th>expires in</th><th></th></tr>${rows || '<tr><td colspan="5">No PIN is waiting. Make one with a plex-pin node.</td></tr>'}</table></body></html>`);
+  }
+}
+
+/** `node dist/dev/plex-stand-in.js [port]`: run it on its own. */
+if (require.main === module) {
+  const standIn = new PlexStandIn();
+  standIn.start(Number(process.argv[2] ?? 0)).then((url) => {
+    const token = standIn.addAccount('demo-user');
+    process.stdout.write(`Plex stand-in at ${url} (approve PINs at ${url}/demo); server admin token: ${token.slice(0, 4)}…\n`);
+  });
+}

@@ -1,0 +1,72 @@
+import { createHash } from 'node:crypto';
+import { t } from './lib/i18n';
+import type { NodeAPI } from 'node-red';
+import { DEFAULT_DEVICE_NAME, DEFAULT_PLEX_TV_URL, DEFAULT_PRODUCT, HttpClient, PlexError, PlexTvClient } from '../src/core';
+import type { PlexAccountConfig, PlexAccountNode, TokenCredentials } from './lib/types';
+import { fingerprint, runtimeState } from './lib/runtime-state';
+
+/** For a flow written by hand without one: stable for the node's life, unique per node. */
+function identifierFromNodeId(id: string): string {
+  const hex = createHash('sha256').update(`plex-account:${id}`).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+function withToken(credentials: TokenCredentials | undefined, token: string | undefined): TokenCredentials {
+  const { token: _previous, ...others } = credentials ?? {};
+  return token ? { ...others, token } : others;
+}
+
+export = function (RED: NodeAPI): void {
+  const state = runtimeState(RED);
+
+  function PlexAccount(this: PlexAccountNode, config: PlexAccountConfig): void {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const clientIdentifier = (config.clientIdentifier ?? '').trim();
+    if (!clientIdentifier) node.warn(t(RED, 'warn.no-client-identifier'));
+    node.identity = {
+      clientIdentifier: clientIdentifier || identifierFromNodeId(node.id),
+      product: (config.product ?? '').trim() || DEFAULT_PRODUCT,
+      deviceName: (config.deviceName ?? '').trim() || DEFAULT_DEVICE_NAME,
+    };
+    node.http = new HttpClient();
+    try {
+      node.plexTv = new PlexTvClient(node.identity, node.http, config.plexTvUrl || DEFAULT_PLEX_TV_URL);
+    } catch (error) {
+      node.configError = error as PlexError;
+      node.error(t(RED, 'error.account-config', { message: node.configError.message }));
+    }
+
+    let token = node.credentials?.token || undefined;
+    const saved = state.token(node.id);
+    if (saved && saved.replaces === fingerprint(token)) {
+      // Stored (or signed out) at runtime since the last Deploy: that is newer than the deployed credential.
+      token = saved.token || undefined;
+      RED.nodes.addCredentials(node.id, withToken(node.credentials, token));
+    } else if (saved) {
+      // A Deploy has saved it since, or the user set another token in the editor: theirs wins.
+      state.setToken(node.id, undefined);
+    }
+
+    node.token = () => token;
+    const keep = (newToken: string | undefined) => {
+      const deployed = state.token(node.id)?.replaces ?? fingerprint(node.credentials?.token || undefined);
+      token = newToken;
+      RED.nodes.addCredentials(node.id, withToken(node.credentials, token));
+      state.setToken(node.id, { token: token ?? '', replaces: deployed });
+    };
+    node.storeToken = (newToken: string) => keep(newToken);
+    node.forgetToken = () => keep(undefined);
+
+    node.on('close', (removed: boolean, done: () => void) => {
+      node.http.close();
+      if (removed) state.setToken(node.id, undefined);
+      state.flush();
+      done();
+    });
+  }
+
+  RED.nodes.registerType('plex-account', PlexAccount as never, {
+    credentials: { token: { type: 'password' } },
+  });
+};

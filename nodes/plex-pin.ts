@@ -1,0 +1,31 @@
+import type { Node, NodeAPI, NodeDef } from 'node-red';
+import { handleInput, statusText, warnAll } from './lib/flow-node';
+import { usableAccount } from './lib/config-nodes';
+import { evaluateOptional } from './lib/properties';
+
+interface PlexPinConfig extends NodeDef {
+  account: string;
+  strong: boolean;
+  forwardUrl: string;
+  forwardUrlType?: string;
+}
+
+export = function (RED: NodeAPI): void {
+  function PlexPin(this: Node, config: PlexPinConfig): void {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const strong = config.strong !== false;
+
+    handleInput(RED, node, async ({ msg, send, signal }) => {
+      const { plexTv } = usableAccount(RED, config.account);
+      const forwardUrl = strong ? await evaluateOptional(RED, node, config.forwardUrl, config.forwardUrlType, msg) : undefined;
+      const { value: pin, warnings } = await plexTv.createPin({ strong, forwardUrl, signal });
+      warnAll(node, warnings);
+      msg.payload = pin;
+      node.status({ fill: 'green', shape: 'dot', text: statusText(RED, strong ? 'pin-strong' : 'pin-code', { code: pin.code }) });
+      send(msg);
+    });
+  }
+
+  RED.nodes.registerType('plex-pin', PlexPin as never);
+};

@@ -1,0 +1,176 @@
+import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
+import { PinPoller, parsePinId, type PollOutcome } from '../src/core';
+import { errorStatus, statusText } from './lib/flow-node';
+import { usableAccount } from './lib/config-nodes';
+import { runtimeState, type SavedPoll } from './lib/runtime-state';
+import type { PlexAccountNode } from './lib/types';
+
+interface PlexPollTokenConfig extends NodeDef {
+  account: string;
+  interval: number | string;
+  timeout: number | string;
+  store: boolean;
+}
+
+type Send = (msg: Array<NodeMessage | null>) => void;
+type Done = (err?: Error) => void;
+
+/** A msg waiting for a PIN's outcome, with the means to answer it. */
+interface Waiter {
+  msg: NodeMessage;
+  send: Send;
+  done: Done;
+}
+
+/** `{ id }` as plex-pin sends it, or the id itself. */
+function pinIdOf(payload: unknown): number {
+  const id = payload !== null && typeof payload === 'object' && 'id' in payload ? (payload as { id: unknown }).id : payload;
+  return parsePinId(id);
+}
+
+function expiryOf(payload: unknown): number | undefined {
+  const expiresAt = payload !== null && typeof payload === 'object' ? (payload as { expiresAt?: unknown }).expiresAt : undefined;
+  const parsed = typeof expiresAt === 'string' ? Date.parse(expiresAt) : NaN;
+  return Number.isNaN(parsed) ? undefined : parsed;
+}
+
+/** A copy of a msg that can be sealed to disk (no HTTP request/response objects, no cycles). */
+function storable(msg: NodeMessage): Record<string, unknown> {
+  const { req: _req, res: _res, ...rest } = msg as NodeMessage & { req?: unknown; res?: unknown };
+  try {
+    return JSON.parse(JSON.stringify(rest));
+  } catch {
+    return { _msgid: msg._msgid, topic: msg.topic, payload: msg.payload };
+  }
+}
+
+function formatLeft(ms: number): string {
+  const seconds = Math.max(0, Math.ceil(ms / 1000));
+  return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`;
+}
+
+export = function (RED: NodeAPI): void {
+  const state = runtimeState(RED);
+
+  function PlexPollToken(this: Node, config: PlexPollTokenConfig): void {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const intervalMs = Math.max(1, Number(config.interval) || 2) * 1000;
+    const timeoutMs = Math.max(0, Number(config.timeout) || 0) * 1000;
+    const waiters = new Map<number, Waiter[]>();
+    let ticker: NodeJS.Timeout | undefined;
+
+    const poller = new PinPoller({
+      check: (id, signal) => usableAccount(RED, config.account).plexTv.checkPin(id, signal),
+      onOutcome: deliver,
+      onWarning: (text) => node.warn(text),
+      onChange: showStatus,
+    });
+
+    function deliver(outcome: PollOutcome): void {
+      const list = waiters.get(outcome.id) ?? [];
+      waiters.delete(outcome.id);
+      if (outcome.kind === 'approved') {
+        const account = RED.nodes.getNode(config.account) as PlexAccountNode | undefined;
+        const authToken = outcome.pin.authToken as string;
+        const stored = config.store === true && account !== undefined;
+        if (stored) account.storeToken(authToken);
+        const payload = { id: outcome.id, authToken, clientIdentifier: account?.identity.clientIdentifier, stored };
+        if (outcome.pin.newRegistration != null) Object.assign(payload, { newRegistration: outcome.pin.newRegistration });
+        for (const { msg, send, done } of list) {
+          send([{ ...msg, payload: { ...payload } }, null]);
+          done();
+        }
+        node.status({ fill: 'green', shape: 'dot', text: statusText(RED, 'approved') });
+      } else if (outcome.kind === 'ended') {
+        for (const { msg, send, done } of list) {
+          send([null, { ...msg, payload: { id: outcome.id, reason: outcome.reason } }]);
+          done();
+        }
+        node.status({ fill: 'grey', shape: 'ring', text: statusText(RED, outcome.reason) });
+      } else {
+        for (const { done } of list) done(outcome.error);
+        node.status({ fill: 'red', shape: 'ring', text: errorStatus(RED, outcome.error) });
+      }
+      persist();
+      showStatus();
+    }
+
+    function persist(): void {
+      const polls: SavedPoll[] = poller.pending().map(({ id, intervalMs: every, timeoutAt, expiresAt, startedAt }) => ({
+        id,
+        intervalMs: every,
+        timeoutAt,
+        expiresAt,
+        startedAt,
+        msgs: (waiters.get(id) ?? []).map(({ msg }) => storable(msg)),
+      }));
+      state.setPolls(node.id, polls);
+    }
+
+    /** "waiting, 14:32 left" while PINs are pending: updated every second. */
+    function showStatus(): void {
+      const pending = poller.pending();
+      if (!pending.length) {
+        clearInterval(ticker);
+        ticker = undefined;
+        return;
+      }
+      const now = Date.now();
+      const left = Math.min(...pending.map((pin) => Math.min(pin.expiresAt, pin.timeoutAt ?? Infinity) - now));
+      const faulty = pending.some((pin) => pin.faults > 0);
+      const text =
+        pending.length === 1
+          ? statusText(RED, faulty ? 'retrying' : 'waiting', { time: formatLeft(left) })
+          : statusText(RED, 'waiting-many', { count: pending.length, time: formatLeft(left) });
+      node.status({ fill: faulty ? 'yellow' : 'blue', shape: faulty ? 'ring' : 'dot', text });
+      ticker ??= setInterval(showStatus, 1000);
+    }
+
+    function wait(id: number, waiter: Waiter, spec: { timeoutAt?: number; expiresAt?: number; startedAt?: number }): void {
+      const list = waiters.get(id);
+      if (list) list.push(waiter);
+      else waiters.set(id, [waiter]);
+      poller.add({ id, intervalMs, ...spec });
+    }
+
+    // PINs this node was polling before a restart or redeploy: poll them again.
+    for (const saved of state.polls(node.id)) {
+      for (const msg of saved.msgs) {
+        const resumed = msg as NodeMessage;
+        wait(saved.id, { msg: resumed, send: (out) => node.send(out), done: (err) => err && node.error(err, resumed) }, saved);
+      }
+    }
+
+    node.on('input', (msg: NodeMessageInFlow, send: Send, done: Done) => {
+      try {
+        if ((msg as { cancel?: unknown }).cancel === true) {
+          const hasId = msg.payload !== undefined && msg.payload !== null && msg.payload !== '' && typeof msg.payload !== 'boolean';
+          poller.cancel(hasId ? pinIdOf(msg.payload) : undefined);
+          done();
+          return;
+        }
+        const id = pinIdOf(msg.payload);
+        usableAccount(RED, config.account);
+        wait(id, { msg, send, done }, { timeoutAt: timeoutMs ? Date.now() + timeoutMs : undefined, expiresAt: expiryOf(msg.payload) });
+        persist();
+      } catch (error) {
+        node.status({ fill: 'red', shape: 'ring', text: errorStatus(RED, error) });
+        done(error as Error);
+      }
+    });
+
+    node.on('close', (removed: boolean, done: () => void) => {
+      if (removed) state.setPolls(node.id, []);
+      else persist();
+      poller.stop();
+      waiters.clear();
+      clearInterval(ticker);
+      state.flush();
+      node.status({});
+      done();
+    });
+  }
+
+  RED.nodes.registerType('plex-poll-token', PlexPollToken as never);
+};

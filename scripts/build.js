@@ -1,0 +1,19 @@
+#!/usr/bin/env node
+// Compiles the TypeScript and copies the editor files (HTML, message catalogs) next to
+// the compiled node modules, where Node-RED looks for them.
+'use strict';
+const { execFileSync } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const root = path.resolve(__dirname, '..');
+fs.rmSync(path.join(root, 'dist'), { recursive: true, force: true });
+execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', root], { stdio: 'inherit' });
+
+const from = path.join(root, 'nodes');
+const to = path.join(root, 'dist', 'nodes');
+for (const entry of fs.readdirSync(from, { withFileTypes: true })) {
+  if (entry.isDirectory() || entry.name.endsWith('.html')) {
+    fs.cpSync(path.join(from, entry.name), path.join(to, entry.name), { recursive: true });
+  }
+}

@@ -1,0 +1,242 @@
+import http from 'node:http';
+import https from 'node:https';
+import type { SecureContextOptions } from 'node:tls';
+import { getProxyForUrl } from 'proxy-from-env';
+import { HttpProxyAgent, HttpsProxyAgent } from 'hpagent';
+import { PlexError } from './errors';
+import { parsePlexXml } from './xml';
+
+/** TLS settings for a server, as a Node-RED tls-config node fills them in. */
+export interface TlsSettings extends SecureContextOptions {
+  rejectUnauthorized?: boolean;
+  servername?: string;
+}
+
+export interface HttpClientOptions {
+  /** Per-request limit for a complete answer. */
+  timeoutMs?: number;
+  /** Answers larger than this are refused, so a rogue peer cannot fill memory. */
+  maxBodyBytes?: number;
+  tls?: TlsSettings;
+}
+
+export interface PlexRequest {
+  method: 'GET' | 'POST';
+  url: URL;
+  headers: Record<string, string>;
+  /** Sent as X-Plex-Token, only to the request's own origin. */
+  token?: string;
+  /** Stops the request early (the node closed). */
+  signal?: AbortSignal;
+  /** Who answers, for messages: "plex.tv", "Plex Media Server". */
+  peer: string;
+}
+
+export interface PlexResponse {
+  status: number;
+  body: unknown;
+}
+
+export const DEFAULT_TIMEOUT_MS = 15_000;
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+const MAX_SAME_ORIGIN_REDIRECTS = 3;
+
+type NodeFetch = typeof import('node-fetch', { with: { 'resolution-mode': 'import' } });
+let nodeFetch: Promise<NodeFetch> | undefined;
+/** node-fetch 3 is an ES module; load it once, on first use. */
+function loadFetch(): Promise<NodeFetch> {
+  nodeFetch ??= import('node-fetch');
+  return nodeFetch;
+}
+
+/** Reads a Retry-After header (seconds or an HTTP date) as milliseconds. */
+export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
+  if (!value) return undefined;
+  const trimmed = value.trim();
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
+  const date = Date.parse(trimmed);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+interface PlexMessage {
+  code?: number;
+  message?: string;
+}
+
+/** Plex's own words from an error body: JSON or XML `errors`, or an HTML page's title. */
+export function plexMessageOf(text: string): PlexMessage {
+  const trimmed = text.trim();
+  if (!trimmed) return {};
+  let parsed: unknown;
+  if (trimmed.startsWith('{')) {
+    try {
+      parsed = JSON.parse(trimmed);
+    } catch {
+      return {};
+    }
+  } else if (/^<(\?xml|errors|Response|MediaContainer)\b/i.test(trimmed)) {
+    parsed = parsePlexXml(trimmed);
+  } else if (/<html|<!doctype html|<title|<h1/i.test(trimmed)) {
+    const heading = /<title[^>]*>([^<]*)<\/title>/i.exec(trimmed) ?? /<h1[^>]*>([^<]*)<\/h1>/i.exec(trimmed);
+    const message = heading?.[1].replace(/\s+/g, ' ').trim();
+    return message ? { message: message.slice(0, 200) } : {};
+  } else {
+    return {};
+  }
+  const record = parsed as { errors?: unknown; error?: unknown } | undefined;
+  const list = record?.errors ?? record?.error;
+  const first = Array.isArray(list) ? list[0] : (list as { error?: unknown } | undefined)?.error ?? list;
+  const entry = (Array.isArray(first) ? first[0] : first) as { code?: unknown; message?: unknown } | undefined;
+  if (!entry || typeof entry !== 'object') return {};
+  const code = Number(entry.code);
+  return {
+    code: Number.isInteger(code) ? code : undefined,
+    message: typeof entry.message === 'string' ? entry.message.slice(0, 200) : undefined,
+  };
+}
+
+function describe(request: PlexRequest): string {
+  return `${request.peer} (${request.method} ${request.url.pathname})`;
+}
+
+/** Never lets a token that a peer echoed back reach a message. */
+function withoutToken(text: string, token: string | undefined): string {
+  return token ? text.split(token).join('[redacted]') : text;
+}
+
+function parseSuccessBody(text: string, contentType: string, request: PlexRequest): unknown {
+  const trimmed = text.trim();
+  if (!trimmed) {
+    throw new PlexError(`${describe(request)} answered with an empty body`, { kind: 'response' });
+  }
+  if (contentType.includes('json') || trimmed.startsWith('{') || trimmed.startsWith('[')) {
+    try {
+      return JSON.parse(trimmed);
+    } catch {
+      throw new PlexError(`${describe(request)} answered with JSON that cannot be read (truncated or malformed)`, {
+        kind: 'response',
+      });
+    }
+  }
+  if (/^<(\?xml|MediaContainer|pin|user)\b/i.test(trimmed) && !/<html/i.test(trimmed.slice(0, 512))) {
+    const parsed = parsePlexXml(trimmed);
+    if (parsed) return parsed;
+  }
+  const kind = /<html|<!doctype html/i.test(trimmed.slice(0, 512)) ? 'an HTML page' : `"${contentType || 'unknown'}" content`;
+  throw new PlexError(`${describe(request)} answered with ${kind} instead of JSON`, { kind: 'response' });
+}
+
+/**
+ * HTTP for the Plex client: one place for timeouts, body limits, TLS, proxies and the rule
+ * that a token never leaves the origin it was meant for. Owns its connection agents; call
+ * close() when done with it.
+ */
+export class HttpClient {
+  private readonly timeoutMs: number;
+  private readonly maxBodyBytes: number;
+  private readonly tls: TlsSettings;
+  private readonly agents = new Map<string, http.Agent>();
+
+  constructor(options: HttpClientOptions = {}) {
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+    this.tls = options.tls ?? {};
+  }
+
+  /** Keep-alive agents, one per protocol and proxy (http_proxy, https_proxy, no_proxy as Node-RED reads them). */
+  private agentFor(url: URL): http.Agent {
+    const secure = url.protocol === 'https:';
+    const proxy = getProxyForUrl(url.href) || '';
+    const key = `${url.protocol}|${proxy}`;
+    let agent = this.agents.get(key);
+    if (!agent) {
+      const common = { keepAlive: true, maxSockets: 64, ...(secure ? this.tls : {}) };
+      if (proxy) {
+        agent = secure ? new HttpsProxyAgent({ ...common, proxy }) : new HttpProxyAgent({ ...common, proxy });
+      } else {
+        agent = secure ? new https.Agent(common) : new http.Agent(common);
+      }
+      this.agents.set(key, agent);
+    }
+    return agent;
+  }
+
+  async request(request: PlexRequest): Promise<PlexResponse> {
+    const { default: fetch } = await loadFetch();
+    const timeout = AbortSignal.timeout(this.timeoutMs);
+    const signal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout;
+    const headers = { ...request.headers, ...(request.token ? { 'X-Plex-Token': request.token } : {}) };
+    let url = request.url;
+    try {
+      for (let hop = 0; ; hop++) {
+        const response = await fetch(url.href, {
+          method: request.method,
+          headers,
+          redirect: 'manual',
+          agent: this.agentFor(url),
+          size: this.maxBodyBytes,
+          signal,
+        });
+        const location = response.headers.get('location');
+        if (response.status >= 300 && response.status < 400 && location) {
+          response.body?.resume();
+          const target = new URL(location, url);
+          if (target.origin !== request.url.origin) {
+            throw new PlexError(
+              `${describe(request)} redirected to another host (${target.host}); not followed, so that no token goes there`,
+              { kind: 'redirect', status: response.status },
+            );
+          }
+          if (hop >= MAX_SAME_ORIGIN_REDIRECTS) {
+            throw new PlexError(`${describe(request)} redirected too many times`, { kind: 'redirect', status: response.status });
+          }
+          url = target;
+          continue;
+        }
+        const text = await response.text();
+        if (response.ok) {
+          return { status: response.status, body: parseSuccessBody(text, response.headers.get('content-type') ?? '', request) };
+        }
+        const plex = plexMessageOf(text);
+        const words = plex.message ? `: ${withoutToken(plex.message, request.token)}` : '';
+        const code = plex.code !== undefined ? ` (code ${plex.code})` : '';
+        throw new PlexError(`${describe(request)} answered ${response.status} ${response.statusText}`.trimEnd() + words + code, {
+          kind: 'http',
+          status: response.status,
+          plexCode: plex.code,
+          plexMessage: plex.message && withoutToken(plex.message, request.token),
+          retryAfterMs: parseRetryAfter(response.headers.get('retry-after')),
+        });
+      }
+    } catch (error) {
+      throw this.toPlexError(error, request, timeout);
+    }
+  }
+
+  private toPlexError(error: unknown, request: PlexRequest, timeout: AbortSignal): PlexError {
+    if (error instanceof PlexError) return error;
+    const err = error as { name?: string; type?: string; code?: string; message?: string };
+    if (timeout.aborted) {
+      return new PlexError(`${describe(request)} did not answer within ${this.timeoutMs / 1000} s`, { kind: 'timeout' });
+    }
+    if (err.name === 'AbortError' || request.signal?.aborted) {
+      return new PlexError(`${describe(request)}: request stopped`, { kind: 'aborted' });
+    }
+    if (err.type === 'max-size') {
+      return new PlexError(`${describe(request)} answered with more than ${this.maxBodyBytes} bytes; refused`, {
+        kind: 'response',
+      });
+    }
+    const reason = err.code ?? err.type ?? 'error';
+    const detail = withoutToken(String(err.message ?? error), request.token).replace(/^request to \S+ failed, reason: /, '');
+    return new PlexError(`${describe(request)} could not be reached at ${request.url.host}: ${detail} (${reason})`, {
+      kind: 'network',
+    });
+  }
+
+  /** Ends idle keep-alive connections; in-flight requests are ended by their signals. */
+  close(): void {
+    for (const agent of this.agents.values()) agent.destroy();
+    this.agents.clear();
+  }
+}

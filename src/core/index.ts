@@ -1,0 +1,9 @@
+/** The Plex client core: plex.tv PINs and accounts, Plex Media Server calls. No Node-RED here. */
+export * from './errors';
+export * from './identity';
+export * from './http';
+export * from './validate';
+export * from './plex-tv';
+export * from './media-server';
+export * from './pin-poller';
+export * from './sealed-file';

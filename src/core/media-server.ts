@@ -1,0 +1,142 @@
+import { type ClientIdentity, identityHeaders } from './identity';
+import { HttpClient } from './http';
+import { normaliseBaseUrl } from './plex-tv';
+import { ResponseSchema, type Checked } from './validate';
+import * as schemas from './schemas';
+import { inputError } from './errors';
+
+/** How long a transient token lives, as Plex documents it. */
+export const TRANSIENT_TOKEN_LIFETIME_MS = 48 * 60 * 60 * 1000;
+
+interface TransientTokenBody {
+  MediaContainer: { token: string };
+}
+
+interface ConnectionBody {
+  uri: string;
+  address?: string;
+  port?: number;
+  protocol?: string;
+  local?: boolean;
+  relay?: boolean;
+}
+
+interface SourceInfoBody {
+  MediaContainer: {
+    Device: { name?: string; clientIdentifier?: string; accessToken?: string; Connection?: ConnectionBody[] };
+  };
+}
+
+const transientTokenSchema = new ResponseSchema<TransientTokenBody>('Plex Media Server transient token', schemas.transientToken);
+const sourceInfoSchema = new ResponseSchema<SourceInfoBody>('Plex Media Server source information', schemas.sourceInfo);
+
+export interface TransientToken {
+  token: string;
+  expiresAt: string;
+}
+
+export interface Connection {
+  uri: string;
+  address?: string;
+  port?: number;
+  protocol?: string;
+  local: boolean;
+  relay: boolean;
+}
+
+export interface SourceInfo {
+  name?: string;
+  clientIdentifier?: string;
+  accessToken?: string;
+  connections: Connection[];
+}
+
+/** A source as /security/resources wants it: `server://<id>` or `provider://<id>`. */
+export function parseSource(value: unknown): string {
+  if (typeof value !== 'string' || !value.trim()) {
+    throw inputError('source is missing: set it on the node, or send it as msg.source or a string msg.payload');
+  }
+  const source = value.trim();
+  if (!/^(server|provider):\/\/\S+$/.test(source)) {
+    throw inputError(`source "${source.slice(0, 80)}" must start with server:// or provider:// and name the source`);
+  }
+  return source;
+}
+
+/** A Plex Media Server's base URL: scheme, host and port only. */
+export function parseServerUrl(value: unknown): URL {
+  if (typeof value !== 'string' || !value.trim()) throw inputError('server URL is empty: set it, e.g. http://192.168.1.20:32400');
+  const url = normaliseBaseUrl(value, 'server URL');
+  if (url.pathname && url.pathname !== '/') {
+    throw inputError(`server URL must not have a path (${url.pathname.slice(0, 60)}): use e.g. http://192.168.1.20:32400`);
+  }
+  return url;
+}
+
+/** The /security operations of one Plex Media Server, with the token that server accepts. */
+export class MediaServerClient {
+  private readonly baseUrl: URL;
+
+  constructor(
+    serverUrl: string,
+    private readonly identity: ClientIdentity,
+    private readonly http: HttpClient,
+  ) {
+    this.baseUrl = parseServerUrl(serverUrl);
+  }
+
+  private url(path: string): URL {
+    return new URL(path, this.baseUrl);
+  }
+
+  /** A new delegation token, valid for up to 48 hours (less if the server restarts). */
+  async transientToken(token: string, signal?: AbortSignal): Promise<Checked<TransientToken>> {
+    const url = this.url('/security/token');
+    url.searchParams.set('type', 'delegation');
+    url.searchParams.set('scope', 'all');
+    const response = await this.http.request({
+      method: 'GET',
+      url,
+      headers: identityHeaders(this.identity),
+      token,
+      signal,
+      peer: 'Plex Media Server',
+    });
+    const { value, warnings } = transientTokenSchema.check(response.body);
+    const expiresAt = new Date(Date.now() + TRANSIENT_TOKEN_LIFETIME_MS).toISOString();
+    return { value: { token: value.MediaContainer.token, expiresAt }, warnings };
+  }
+
+  /** Connection details of a source the server knows (Plex Media Server >= 1.15.4). */
+  async sourceInfo(token: string, source: string, refresh: boolean, signal?: AbortSignal): Promise<Checked<SourceInfo>> {
+    const url = this.url('/security/resources');
+    url.searchParams.set('source', parseSource(source));
+    if (refresh) url.searchParams.set('refresh', '1');
+    const response = await this.http.request({
+      method: 'GET',
+      url,
+      headers: identityHeaders(this.identity),
+      token,
+      signal,
+      peer: 'Plex Media Server',
+    });
+    const { value, warnings } = sourceInfoSchema.check(response.body);
+    const device = value.MediaContainer.Device;
+    return {
+      value: {
+        name: device.name,
+        clientIdentifier: device.clientIdentifier,
+        accessToken: device.accessToken,
+        connections: (device.Connection ?? []).map(({ uri, address, port, protocol, local, relay }) => ({
+          uri,
+          address,
+          port,
+          protocol,
+          local: local ?? false,
+          relay: relay ?? false,
+        })),
+      },
+      warnings,
+    };
+  }
+}

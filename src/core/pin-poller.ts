@@ -1,0 +1,188 @@
+import { PlexError } from './errors';
+import type { PinState } from './plex-tv';
+import type { Checked } from './validate';
+
+/** Plex asks for about one poll a second; faster draws 429s. */
+export const MIN_INTERVAL_MS = 1000;
+/** Longest wait between polls while plex.tv is failing or asks us to slow down. */
+export const MAX_BACKOFF_MS = 30_000;
+/** A strong PIN lives about 30 minutes: the limit when plex.tv never told us the expiry. */
+export const FALLBACK_LIFETIME_MS = 30 * 60 * 1000;
+
+export type EndReason = 'expired' | 'timeout' | 'cancelled';
+
+export type PollOutcome =
+  | { id: number; kind: 'approved'; pin: PinState }
+  | { id: number; kind: 'ended'; reason: EndReason }
+  | { id: number; kind: 'failed'; error: PlexError };
+
+/** A PIN to poll, as a flow gives it or as it was saved before a restart. */
+export interface PollSpec {
+  id: number;
+  intervalMs: number;
+  /** Epoch ms at which to give up with "timeout"; none: poll until the PIN expires. */
+  timeoutAt?: number;
+  /** Epoch ms at which the PIN expires, when known (from plex-pin, or saved). */
+  expiresAt?: number;
+  /** Epoch ms at which polling began. */
+  startedAt?: number;
+}
+
+export interface PendingPin extends Required<Omit<PollSpec, 'timeoutAt'>> {
+  timeoutAt?: number;
+  /** Consecutive passing faults; the backoff grows with it. */
+  faults: number;
+  /** The last passing fault, for status and logs. */
+  lastFault?: string;
+}
+
+interface Entry extends PendingPin {
+  timer?: NodeJS.Timeout;
+  request?: AbortController;
+}
+
+export interface PinPollerOptions {
+  check: (id: number, signal: AbortSignal) => Promise<Checked<PinState>>;
+  onOutcome: (outcome: PollOutcome) => void;
+  onWarning?: (text: string) => void;
+  /** Called whenever the set of pending PINs or their state changes. */
+  onChange?: () => void;
+}
+
+/**
+ * Polls any number of PINs, one timer each, until each is approved, expires, times out or
+ * is cancelled. A passing fault (network, timeout, 429, 5xx) backs off, honouring
+ * Retry-After, and polling goes on; any other fault ends that PIN with "failed".
+ */
+export class PinPoller {
+  private readonly entries = new Map<number, Entry>();
+  private stopped = false;
+
+  constructor(private readonly options: PinPollerOptions) {}
+
+  /** Starts polling a PIN. False when that PIN is already being polled (it is polled once). */
+  add(spec: PollSpec): boolean {
+    if (this.stopped || this.entries.has(spec.id)) return false;
+    const now = Date.now();
+    const entry: Entry = {
+      id: spec.id,
+      intervalMs: Math.max(MIN_INTERVAL_MS, spec.intervalMs),
+      timeoutAt: spec.timeoutAt,
+      startedAt: spec.startedAt ?? now,
+      expiresAt: spec.expiresAt ?? (spec.startedAt ?? now) + FALLBACK_LIFETIME_MS,
+      faults: 0,
+    };
+    this.entries.set(entry.id, entry);
+    this.schedule(entry, 0);
+    this.options.onChange?.();
+    return true;
+  }
+
+  has(id: number): boolean {
+    return this.entries.has(id);
+  }
+
+  pending(): PendingPin[] {
+    return [...this.entries.values()].map(({ timer: _timer, request: _request, ...pin }) => pin);
+  }
+
+  /** Stops polling one PIN, or all of them; each ends with "cancelled". Returns the ids. */
+  cancel(id?: number): number[] {
+    const ids = id === undefined ? [...this.entries.keys()] : this.entries.has(id) ? [id] : [];
+    for (const each of ids) this.finish(this.entries.get(each)!, { id: each, kind: 'ended', reason: 'cancelled' });
+    return ids;
+  }
+
+  /** Stops everything without outcomes: the node is closing. */
+  stop(): void {
+    this.stopped = true;
+    for (const entry of this.entries.values()) this.release(entry);
+    this.entries.clear();
+  }
+
+  private release(entry: Entry): void {
+    clearTimeout(entry.timer);
+    entry.request?.abort();
+    entry.timer = undefined;
+    entry.request = undefined;
+  }
+
+  private finish(entry: Entry, outcome: PollOutcome): void {
+    this.release(entry);
+    this.entries.delete(entry.id);
+    this.options.onOutcome(outcome);
+    this.options.onChange?.();
+  }
+
+  /** Next poll after `delayMs`, but never past the timeout, nor much past the expiry. */
+  private schedule(entry: Entry, delayMs: number): void {
+    const now = Date.now();
+    let at = now + delayMs;
+    if (entry.timeoutAt !== undefined) at = Math.min(at, entry.timeoutAt);
+    at = Math.min(at, Math.max(entry.expiresAt, now));
+    entry.timer = setTimeout(() => this.poll(entry), Math.max(0, at - now));
+  }
+
+  private poll(entry: Entry): void {
+    entry.timer = undefined;
+    const startedAt = Date.now();
+    if (entry.timeoutAt !== undefined && startedAt >= entry.timeoutAt) {
+      this.finish(entry, { id: entry.id, kind: 'ended', reason: 'timeout' });
+      return;
+    }
+    const request = new AbortController();
+    entry.request = request;
+    this.options.check(entry.id, request.signal).then(
+      (checked) => {
+        if (entry.request !== request) return; // cancelled or stopped meanwhile
+        entry.request = undefined;
+        this.onAnswer(entry, checked, startedAt);
+      },
+      (error: unknown) => {
+        if (entry.request !== request) return;
+        entry.request = undefined;
+        this.onFault(entry, error instanceof PlexError ? error : new PlexError(String(error), { kind: 'network' }));
+      },
+    ).catch((error: unknown) => this.options.onWarning?.(`PIN ${entry.id}: ${String(error)}`)); // a throwing callback must not go unhandled
+  }
+
+  private onAnswer(entry: Entry, { value: pin, warnings }: Checked<PinState>, polledAt: number): void {
+    for (const warning of warnings) this.options.onWarning?.(warning);
+    if (pin.authToken) {
+      this.finish(entry, { id: entry.id, kind: 'approved', pin });
+      return;
+    }
+    if (pin.expiresAt) entry.expiresAt = Date.parse(pin.expiresAt);
+    const now = Date.now();
+    if (now >= entry.expiresAt) {
+      this.finish(entry, { id: entry.id, kind: 'ended', reason: 'expired' });
+      return;
+    }
+    const changed = entry.faults > 0;
+    entry.faults = 0;
+    entry.lastFault = undefined;
+    // Keep the cadence: the next poll is one interval after this one began.
+    this.schedule(entry, Math.max(0, polledAt + entry.intervalMs - now));
+    if (changed) this.options.onChange?.();
+  }
+
+  private onFault(entry: Entry, error: PlexError): void {
+    if (error.kind === 'http' && error.status === 404) {
+      this.finish(entry, { id: entry.id, kind: 'ended', reason: 'expired' });
+      return;
+    }
+    if (!error.transient) {
+      this.finish(entry, { id: entry.id, kind: 'failed', error });
+      return;
+    }
+    if (Date.now() >= entry.expiresAt) {
+      this.finish(entry, { id: entry.id, kind: 'ended', reason: 'expired' });
+      return;
+    }
+    entry.faults += 1;
+    entry.lastFault = error.message;
+    const backoff = Math.min(entry.intervalMs * 2 ** entry.faults, MAX_BACKOFF_MS);
+    this.schedule(entry, Math.max(backoff, error.retryAfterMs ?? 0));
+    this.options.onChange?.();
+  }
+}

@@ -1,0 +1,195 @@
+/**
+ * JSON schemas of the Plex answers, written from the reference description
+ * (shared/reference/plex-auth.openapi.yaml). Each answer has two:
+ * - `documented`: the whole documented shape; straying from it is only worth a warning;
+ * - `relied`: the fields our code reads, with their types; straying from it is an error.
+ */
+import type { SchemaObject } from 'ajv';
+
+const nullableString = { type: ['string', 'null'] };
+
+const errors: SchemaObject = {
+  type: 'object',
+  properties: {
+    errors: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: { code: { type: 'integer' }, message: { type: 'string' }, status: { type: 'integer' } },
+      },
+    },
+  },
+};
+
+const geoData: SchemaObject = {
+  type: 'object',
+  required: [
+    'code', 'continent_code', 'country', 'city', 'european_union_member', 'time_zone', 'postal_code',
+    'in_privacy_restricted_country', 'in_privacy_restricted_region', 'subdivisions', 'coordinates',
+  ],
+  properties: {
+    code: { type: 'string' },
+    continent_code: { type: 'string' },
+    country: { type: 'string' },
+    city: { type: 'string' },
+    european_union_member: { type: 'boolean' },
+    time_zone: { type: 'string' },
+    postal_code: { type: ['string', 'integer'] },
+    in_privacy_restricted_country: { type: 'boolean' },
+    in_privacy_restricted_region: { type: 'boolean' },
+    subdivisions: { type: 'string' },
+    coordinates: { type: 'string' },
+  },
+};
+
+const mediaContainer: SchemaObject = {
+  type: 'object',
+  properties: {
+    identifier: { type: 'string' },
+    offset: { type: 'integer' },
+    size: { type: 'integer' },
+    totalSize: { type: 'integer' },
+  },
+};
+
+/** AuthPinContainer: POST /api/v2/pins and GET /api/v2/pins/{id}. */
+export const pin = {
+  documented: {
+    type: 'object',
+    required: ['id', 'code', 'product', 'trusted', 'qr', 'clientIdentifier', 'location', 'expiresIn', 'createdAt', 'expiresAt'],
+    properties: {
+      id: { type: 'integer' },
+      code: { type: 'string' },
+      product: { type: 'string' },
+      trusted: { type: 'boolean' },
+      qr: { type: 'string' },
+      clientIdentifier: { type: 'string' },
+      location: geoData,
+      expiresIn: { type: 'integer' },
+      createdAt: { type: 'string', format: 'date-time' },
+      expiresAt: { type: 'string', format: 'date-time' },
+      authToken: nullableString,
+      newRegistration: { type: ['null', 'boolean'] },
+    },
+  } as SchemaObject,
+  relied: {
+    type: 'object',
+    required: ['id', 'code'],
+    properties: {
+      id: { type: 'integer', minimum: 1 },
+      code: { type: 'string', minLength: 1 },
+      qr: { type: 'string' },
+      expiresIn: { type: 'integer' },
+      expiresAt: { type: 'string' },
+      authToken: nullableString,
+    },
+  } as SchemaObject,
+};
+
+/** GET /api/v2/user. */
+export const user = {
+  documented: {
+    type: 'object',
+    required: ['id', 'uuid', 'username'],
+    properties: {
+      id: { type: 'integer' },
+      uuid: { type: 'string' },
+      username: { type: 'string' },
+      title: { type: 'string' },
+      email: { type: 'string' },
+      authToken: { type: 'string' },
+    },
+  } as SchemaObject,
+  relied: {
+    type: 'object',
+    required: ['username'],
+    properties: { username: { type: 'string' }, title: { type: 'string' } },
+  } as SchemaObject,
+};
+
+/** /security/token?type=delegation&scope=all on a Plex Media Server. */
+export const transientToken = {
+  documented: {
+    type: 'object',
+    required: ['MediaContainer'],
+    properties: {
+      MediaContainer: { allOf: [mediaContainer, { type: 'object', required: ['token'], properties: { token: { type: 'string' } } }] },
+    },
+  } as SchemaObject,
+  relied: {
+    type: 'object',
+    required: ['MediaContainer'],
+    properties: {
+      MediaContainer: {
+        type: 'object',
+        required: ['token'],
+        properties: { token: { type: 'string', minLength: 1 } },
+      },
+    },
+  } as SchemaObject,
+};
+
+const connectionProperties = {
+  address: { type: 'string' },
+  local: { type: 'boolean' },
+  port: { type: 'integer' },
+  protocol: { type: 'string' },
+  relay: { type: 'boolean' },
+  uri: { type: 'string' },
+};
+
+/** /security/resources?source=... on a Plex Media Server. */
+export const sourceInfo = {
+  documented: {
+    type: 'object',
+    required: ['MediaContainer'],
+    properties: {
+      MediaContainer: {
+        allOf: [
+          mediaContainer,
+          {
+            type: 'object',
+            required: ['Device'],
+            properties: {
+              Device: {
+                type: 'object',
+                properties: {
+                  accessToken: { type: 'string' },
+                  clientIdentifier: { type: 'string' },
+                  name: { type: 'string' },
+                  Connection: { type: 'array', items: { type: 'object', properties: connectionProperties } },
+                },
+              },
+            },
+          },
+        ],
+      },
+    },
+  } as SchemaObject,
+  relied: {
+    type: 'object',
+    required: ['MediaContainer'],
+    properties: {
+      MediaContainer: {
+        type: 'object',
+        required: ['Device'],
+        properties: {
+          Device: {
+            type: 'object',
+            properties: {
+              accessToken: { type: 'string' },
+              clientIdentifier: { type: 'string' },
+              name: { type: 'string' },
+              Connection: {
+                type: 'array',
+                items: { type: 'object', required: ['uri'], properties: connectionProperties },
+              },
+            },
+          },
+        },
+      },
+    },
+  } as SchemaObject,
+};
+
+export { errors };

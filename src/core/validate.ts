@@ -1,0 +1,58 @@
+import Ajv, { type ErrorObject, type SchemaObject, type ValidateFunction } from 'ajv';
+import { PlexError } from './errors';
+
+export interface SchemaPair {
+  documented: SchemaObject;
+  relied: SchemaObject;
+}
+
+export interface Checked<T> {
+  value: T;
+  /** Where the answer strays from the documented schema in fields we do not rely on. */
+  warnings: string[];
+}
+
+const ajv = new Ajv({ allErrors: true, strict: false, formats: { 'date-time': true } });
+
+/** "/MediaContainer/Device/Connection/0/port" becomes "MediaContainer.Device.Connection[0].port". */
+function fieldOf(error: ErrorObject): string {
+  const segments = error.instancePath.split('/').slice(1).map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  if (error.keyword === 'required') segments.push(String(error.params.missingProperty));
+  return segments.reduce((path, segment) => (/^\d+$/.test(segment) ? `${path}[${segment}]` : path ? `${path}.${segment}` : segment), '') || '(body)';
+}
+
+function describeError(error: ErrorObject): string {
+  const field = fieldOf(error);
+  return error.keyword === 'required' ? `${field} is missing` : `${field} ${error.message ?? 'is not valid'}`;
+}
+
+/**
+ * A compiled pair of validators for one kind of answer. Compiled on first use (so loading
+ * the package stays cheap) and then reused for every answer.
+ */
+export class ResponseSchema<T> {
+  private compiled?: { documented: ValidateFunction; relied: ValidateFunction };
+
+  constructor(
+    private readonly what: string,
+    private readonly schemas: SchemaPair,
+  ) {}
+
+  private validators() {
+    this.compiled ??= { documented: ajv.compile(this.schemas.documented), relied: ajv.compile(this.schemas.relied) };
+    return this.compiled;
+  }
+
+  /** Throws a PlexError naming the field when a relied-on field is missing or mistyped. */
+  check(body: unknown): Checked<T> {
+    const { documented, relied } = this.validators();
+    if (documented(body)) return { value: body as T, warnings: [] };
+    if (!relied(body)) {
+      const first = relied.errors![0];
+      throw new PlexError(`${this.what}: field ${describeError(first)}`, { kind: 'response', field: fieldOf(first) });
+    }
+    const drift = [...new Set((documented.errors ?? []).map(describeError))];
+    const shown = drift.slice(0, 3).join('; ') + (drift.length > 3 ? `; and ${drift.length - 3} more` : '');
+    return { value: body as T, warnings: [`${this.what} strays from the documented schema: ${shown}`] };
+  }
+}
