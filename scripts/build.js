@@ -8,7 +8,6 @@ const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
 fs.rmSync(path.join(root, 'dist'), { recursive: true, force: true });
-execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', root], { stdio: 'inherit' });
 
 const from = path.join(root, 'nodes');
 const to = path.join(root, 'dist', 'nodes');
@@ -16,4 +15,12 @@ for (const entry of fs.readdirSync(from, { withFileTypes: true })) {
   if (entry.isDirectory() || entry.name.endsWith('.html')) {
     fs.cpSync(path.join(from, entry.name), path.join(to, entry.name), { recursive: true });
   }
+}
+
+// Last, so that a type error still leaves a complete dist/ behind to look at.
+try {
+  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', root], { stdio: 'inherit' });
+} catch {
+  console.error('build: TypeScript reported errors (see above)');
+  process.exit(1);
 }
