@@ -85,23 +85,16 @@ export class MediaServerClient {
     this.baseUrl = parseServerUrl(serverUrl);
   }
 
-  private url(path: string): URL {
-    return new URL(path, this.baseUrl);
+  /** A GET of one /security operation, with the token as a header (never in the query). */
+  private get(path: string, query: Record<string, string>, token: string, signal?: AbortSignal) {
+    const url = new URL(path, this.baseUrl);
+    for (const [key, value] of Object.entries(query)) url.searchParams.set(key, value);
+    return this.http.request({ method: 'GET', url, headers: identityHeaders(this.identity), token, signal, peer: 'Plex Media Server' });
   }
 
   /** A new delegation token, valid for up to 48 hours (less if the server restarts). */
   async transientToken(token: string, signal?: AbortSignal): Promise<Checked<TransientToken>> {
-    const url = this.url('/security/token');
-    url.searchParams.set('type', 'delegation');
-    url.searchParams.set('scope', 'all');
-    const response = await this.http.request({
-      method: 'GET',
-      url,
-      headers: identityHeaders(this.identity),
-      token,
-      signal,
-      peer: 'Plex Media Server',
-    });
+    const response = await this.get('/security/token', { type: 'delegation', scope: 'all' }, token, signal);
     const { value, warnings } = transientTokenSchema.check(response.body);
     const expiresAt = new Date(Date.now() + TRANSIENT_TOKEN_LIFETIME_MS).toISOString();
     return { value: { token: value.MediaContainer.token, expiresAt }, warnings };
@@ -109,17 +102,8 @@ export class MediaServerClient {
 
   /** Connection details of a source the server knows (Plex Media Server >= 1.15.4). */
   async sourceInfo(token: string, source: string, refresh: boolean, signal?: AbortSignal): Promise<Checked<SourceInfo>> {
-    const url = this.url('/security/resources');
-    url.searchParams.set('source', parseSource(source));
-    if (refresh) url.searchParams.set('refresh', '1');
-    const response = await this.http.request({
-      method: 'GET',
-      url,
-      headers: identityHeaders(this.identity),
-      token,
-      signal,
-      peer: 'Plex Media Server',
-    });
+    const query: Record<string, string> = { source: parseSource(source), ...(refresh ? { refresh: '1' } : {}) };
+    const response = await this.get('/security/resources', query, token, signal);
     const { value, warnings } = sourceInfoSchema.check(response.body);
     const device = value.MediaContainer.Device;
     return {

@@ -129,14 +129,32 @@ export const transientToken = {
   } as SchemaObject,
 };
 
-const connectionProperties = {
-  address: { type: 'string' },
-  local: { type: 'boolean' },
-  port: { type: 'integer' },
-  protocol: { type: 'string' },
-  relay: { type: 'boolean' },
-  uri: { type: 'string' },
-};
+/** Device of /security/resources; `connectionRequired` lists the Connection fields that must be there. */
+function device(connectionRequired: string[]): SchemaObject {
+  return {
+    type: 'object',
+    properties: {
+      accessToken: { type: 'string' },
+      clientIdentifier: { type: 'string' },
+      name: { type: 'string' },
+      Connection: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: connectionRequired,
+          properties: {
+            address: { type: 'string' },
+            local: { type: 'boolean' },
+            port: { type: 'integer' },
+            protocol: { type: 'string' },
+            relay: { type: 'boolean' },
+            uri: { type: 'string' },
+          },
+        },
+      },
+    },
+  };
+}
 
 /** /security/resources?source=... on a Plex Media Server. */
 export const sourceInfo = {
@@ -145,24 +163,7 @@ export const sourceInfo = {
     required: ['MediaContainer'],
     properties: {
       MediaContainer: {
-        allOf: [
-          mediaContainer,
-          {
-            type: 'object',
-            required: ['Device'],
-            properties: {
-              Device: {
-                type: 'object',
-                properties: {
-                  accessToken: { type: 'string' },
-                  clientIdentifier: { type: 'string' },
-                  name: { type: 'string' },
-                  Connection: { type: 'array', items: { type: 'object', properties: connectionProperties } },
-                },
-              },
-            },
-          },
-        ],
+        allOf: [mediaContainer, { type: 'object', required: ['Device'], properties: { Device: device([]) } }],
       },
     },
   } as SchemaObject,
@@ -170,24 +171,7 @@ export const sourceInfo = {
     type: 'object',
     required: ['MediaContainer'],
     properties: {
-      MediaContainer: {
-        type: 'object',
-        required: ['Device'],
-        properties: {
-          Device: {
-            type: 'object',
-            properties: {
-              accessToken: { type: 'string' },
-              clientIdentifier: { type: 'string' },
-              name: { type: 'string' },
-              Connection: {
-                type: 'array',
-                items: { type: 'object', required: ['uri'], properties: connectionProperties },
-              },
-            },
-          },
-        },
-      },
+      MediaContainer: { type: 'object', required: ['Device'], properties: { Device: device(['uri']) } },
     },
   } as SchemaObject,
 };
