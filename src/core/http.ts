@@ -198,9 +198,12 @@ export class HttpClient {
           return { status: response.status, body: parseSuccessBody(text, response.headers.get('content-type') ?? '', request) };
         }
         const plex = plexMessageOf(text);
-        const words = plex.message ? `: ${withoutToken(plex.message, request.token)}` : '';
+        const statusLine = `${response.status} ${response.statusText}`.trim();
+        // An HTML error page's title often only repeats the status line: say it once.
+        const says = plex.message && plex.message !== statusLine && plex.message !== response.statusText;
+        const words = says ? `: ${withoutToken(plex.message!, request.token)}` : '';
         const code = plex.code !== undefined ? ` (code ${plex.code})` : '';
-        throw new PlexError(`${describe(request)} answered ${response.status} ${response.statusText}`.trimEnd() + words + code, {
+        throw new PlexError(`${describe(request)} answered ${statusLine}${words}${code}`, {
           kind: 'http',
           status: response.status,
           plexCode: plex.code,
