@@ -4,6 +4,7 @@
  * does, and can be told to misbehave (status codes, bodies, hangs, resets, redirects).
  */
 import http from 'node:http';
+import https from 'node:https';
 import { randomBytes, randomInt } from 'node:crypto';
 import type { AddressInfo, Socket } from 'node:net';
 
@@ -44,6 +45,8 @@ export interface StandInOptions {
   approveAfterPolls?: number;
   /** Share of requests (0..1) answered with a passing fault (503, 429, reset) for soak runs. */
   faultRate?: number;
+  /** Serve https with this key and certificate (PEM), as a server with its own certificate does. */
+  tls?: { key: string | Buffer; cert: string | Buffer };
 }
 
 const CODE_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
@@ -84,7 +87,8 @@ export class PlexStandIn {
   url = '';
 
   constructor(private readonly options: StandInOptions = {}) {
-    this.server = http.createServer((req, res) => this.handle(req, res));
+    const handler = (req: http.IncomingMessage, res: http.ServerResponse) => this.handle(req, res);
+    this.server = options.tls ? https.createServer(options.tls, handler) : http.createServer(handler);
     this.server.keepAliveTimeout = 5000;
     this.server.on('connection', (socket) => {
       this.sockets.add(socket);
@@ -95,7 +99,7 @@ export class PlexStandIn {
   async start(port = 0, host = '127.0.0.1'): Promise<string> {
     await new Promise<void>((resolve) => this.server.listen(port, host, resolve));
     const address = this.server.address() as AddressInfo;
-    this.url = `http://${host}:${address.port}`;
+    this.url = `${this.options.tls ? 'https' : 'http'}://${host}:${address.port}`;
     return this.url;
   }
 
