@@ -15,28 +15,31 @@ const userDir = path.resolve(process.env.NODE_RED_USER_DIR ?? path.join(repoRoot
 const port = Number(process.env.PORT ?? 1880);
 const DEMO_SOURCE = 'server://0123456789abcdef0123456789abcdef01234567';
 
-/** The sign-in example, with a fresh client identifier, as the first flow of a new user directory. */
-function signInFlow(plexTvUrl?: string): Record<string, unknown>[] {
-  const example = JSON.parse(fs.readFileSync(path.join(repoRoot, 'examples', 'sign-in-without-a-dashboard.json'), 'utf8')) as Record<string, unknown>[];
-  return example.map((node) =>
-    node.type === 'plex-account' ? { ...node, clientIdentifier: randomUUID(), ...(plexTvUrl ? { plexTvUrl } : {}) } : node,
-  );
+type FlowNode = Record<string, unknown>;
+
+function example(name: string): FlowNode[] {
+  return JSON.parse(fs.readFileSync(path.join(repoRoot, 'examples', `${name}.json`), 'utf8')) as FlowNode[];
 }
 
-/** The demo adds a server on the stand-in and a flow for transient tokens and source info. */
-function demoFlows(standIn: PlexStandIn, accountId: string, serverToken: string): Record<string, unknown>[] {
-  return [
-    { id: 'demo-server', type: 'plex-server', name: 'Stand-in server', url: standIn.url, account: accountId, tls: '', credentials: { token: serverToken } },
-    { id: 'demo-tab', type: 'tab', label: 'Demo: server calls' },
-    { id: 'demo-note', type: 'comment', z: 'demo-tab', name: 'A transient token and source info from the stand-in server', info: '', x: 260, y: 40, wires: [] },
-    { id: 'demo-inject-1', type: 'inject', z: 'demo-tab', name: 'transient token', props: [{ p: 'payload' }], payload: '', payloadType: 'date', repeat: '', once: false, x: 140, y: 100, wires: [['demo-transient']] },
-    { id: 'demo-transient', type: 'plex-transient-token', z: 'demo-tab', name: '', server: 'demo-server', x: 360, y: 100, wires: [['demo-debug']] },
-    { id: 'demo-inject-2', type: 'inject', z: 'demo-tab', name: 'source info', props: [{ p: 'payload' }], payload: DEMO_SOURCE, payloadType: 'str', repeat: '', once: false, x: 130, y: 160, wires: [['demo-source']] },
-    { id: 'demo-source', type: 'plex-source-info', z: 'demo-tab', name: '', server: 'demo-server', source: '', sourceType: 'str', refresh: false, x: 360, y: 160, wires: [['demo-debug']] },
-    { id: 'demo-debug', type: 'debug', z: 'demo-tab', name: 'result', active: true, tosidebar: true, console: false, complete: 'payload', targetType: 'msg', x: 580, y: 130, wires: [] },
-    { id: 'demo-catch', type: 'catch', z: 'demo-tab', name: '', scope: null, uncaught: false, x: 140, y: 220, wires: [['demo-errors']] },
-    { id: 'demo-errors', type: 'debug', z: 'demo-tab', name: 'errors', active: true, tosidebar: true, console: false, complete: 'error', targetType: 'msg', x: 580, y: 220, wires: [] },
-  ];
+/** The sign-in example, with a fresh client identifier, as the first flow of a new user directory. */
+function signInFlow(): FlowNode[] {
+  return example('sign-in-without-a-dashboard').map((node) => (node.type === 'plex-account' ? { ...node, clientIdentifier: randomUUID() } : node));
+}
+
+/**
+ * The demo: every example, with one account and the servers pointed at the stand-in (the
+ * server token set as a credential, as a user would in the plex-server dialog).
+ */
+function demoFlows(standIn: PlexStandIn, serverToken: string): FlowNode[] {
+  const flows = [...signInFlow(), ...example('transient-token'), ...example('source-info')];
+  const account = flows.find((node) => node.type === 'plex-account')!;
+  account.plexTvUrl = standIn.url;
+  return flows
+    .filter((node) => node.type !== 'plex-account' || node === account)
+    .map((node) => {
+      if (node.type === 'plex-server') return { ...node, url: standIn.url, account: account.id, credentials: { token: serverToken } };
+      return 'account' in node ? { ...node, account: account.id } : node;
+    });
 }
 
 async function main(): Promise<void> {
@@ -54,8 +57,6 @@ async function main(): Promise<void> {
 
   if (standIn) {
     // Every demo start gets flows that point at this run's stand-in.
-    const flows = signInFlow(standIn.url);
-    const accountId = String(flows.find((node) => node.type === 'plex-account')!.id);
     standIn.sources.set(DEMO_SOURCE, {
       name: 'Living Room Server',
       clientIdentifier: DEMO_SOURCE.slice('server://'.length),
@@ -65,7 +66,7 @@ async function main(): Promise<void> {
         { protocol: 'https', address: '203.0.113.7', port: 32400, uri: 'https://203-0-113-7.0123abcd.plex.direct:32400', local: false, relay: false },
       ],
     });
-    await nodeRed.deploy([...flows, ...demoFlows(standIn, accountId, standIn.addAccount('demo-admin'))]);
+    await nodeRed.deploy(demoFlows(standIn, standIn.addAccount('demo-admin')));
   } else if (firstRun) {
     await nodeRed.deploy(signInFlow());
   }

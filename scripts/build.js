@@ -16,6 +16,8 @@ for (const entry of fs.readdirSync(from, { withFileTypes: true })) {
     fs.cpSync(path.join(from, entry.name), path.join(to, entry.name), { recursive: true });
   }
 }
+// Node-RED looks for a module's icons in an icons/ folder beside its node files.
+fs.cpSync(path.join(root, 'icons'), path.join(to, 'icons'), { recursive: true });
 
 // Last, so that a type error still leaves a complete dist/ behind to look at.
 try {
