@@ -4,6 +4,7 @@ import type { NodeAPI } from 'node-red';
 import { DEFAULT_DEVICE_NAME, DEFAULT_PLEX_TV_URL, DEFAULT_PRODUCT, HttpClient, PlexError, PlexTvClient } from '../src/core';
 import type { PlexAccountConfig, PlexAccountNode, TokenCredentials } from './lib/types';
 import { fingerprint, runtimeState } from './lib/runtime-state';
+import { registerAdminRoutes } from './lib/admin-routes';
 
 /** For a flow written by hand without one: stable for the node's life, unique per node. */
 function identifierFromNodeId(id: string): string {
@@ -69,4 +70,5 @@ export = function (RED: NodeAPI): void {
   RED.nodes.registerType('plex-account', PlexAccount as never, {
     credentials: { token: { type: 'password' } },
   });
+  registerAdminRoutes(RED);
 };

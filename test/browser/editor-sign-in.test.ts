@@ -1,0 +1,145 @@
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { PlexStandIn } from '../../dev/plex-stand-in';
+import { repoRoot, type NodeRed } from '../../dev/node-red-process';
+import { delay } from '../support';
+import { PASSWORD, startWithPackage } from '../admin/setup';
+
+const CHROMIUM = '/usr/bin/chromium';
+const artifacts = path.join(repoRoot, 'test-artifacts');
+const FLOW_NODES = ['plex-pin', 'plex-poll-token', 'plex-transient-token', 'plex-source-info'];
+
+describe('the editor in headless Chromium: palette, dialogs, sign-in with Plex, deploy', () => {
+  const standIn = new PlexStandIn();
+  let red: NodeRed;
+  let browser: Browser;
+  let page: Page;
+  /** Everything the browser received: HTTP bodies and websocket frames. */
+  const received: string[] = [];
+
+  before(async () => {
+    assert.ok(fs.existsSync(CHROMIUM), `${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium), as .ci/run does`);
+    fs.mkdirSync(artifacts, { recursive: true });
+    await standIn.start();
+    red = await startWithPackage();
+    const login = await red.admin('POST', '/auth/token', { client_id: 'node-red-editor', grant_type: 'password', scope: '*', username: 'admin', password: PASSWORD });
+    const tokens = await login.json();
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+    });
+    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    // Logged in as the editor's login form would leave it.
+    await page.addInitScript((value) => localStorage.setItem('auth-tokens', value), JSON.stringify(tokens));
+    page.on('response', (response) => {
+      response.body().then((body) => received.push(body.toString('utf8')), () => undefined);
+    });
+    page.on('websocket', (socket) => socket.on('framereceived', (frame) => received.push(String(frame.payload))));
+    await page.goto(red.url);
+    await page.waitForSelector('.red-ui-palette-node[data-palette-type="plex-pin"]', { timeout: 60_000 });
+  });
+  after(async () => {
+    await browser?.close();
+    await red?.stop();
+    await standIn.stop();
+  });
+
+  it('shows the four flow nodes in a "plex" palette category', async () => {
+    for (const type of FLOW_NODES) {
+      const category = await page.locator(`.red-ui-palette-node[data-palette-type="${type}"]`).evaluate((el) => el.closest('.red-ui-palette-category')?.id);
+      assert.equal(category, 'red-ui-palette-container-plex', type);
+    }
+    await page.locator('#red-ui-palette-container-plex').screenshot({ path: path.join(artifacts, 'palette.png') });
+  });
+
+  it('opens each flow node dialog', async () => {
+    await page.evaluate((types) => {
+      const z = (window as any).RED.workspaces.active();
+      (window as any).RED.view.importNodes(types.map((type: string, i: number) => ({ id: `n${i}`, type, x: 200, y: 80 + i * 60, z, wires: [] })));
+    }, FLOW_NODES);
+    for (let i = 0; i < FLOW_NODES.length; i += 1) {
+      await page.evaluate((id) => (window as any).RED.editor.edit((window as any).RED.nodes.node(id)), `n${i}`);
+      await page.waitForSelector(`#node-input-${i < 2 ? 'account' : 'server'}`, { state: 'attached' });
+      await page.click('#node-dialog-cancel');
+      await page.waitForSelector('.red-ui-tray', { state: 'detached' });
+    }
+  });
+
+  it('signs in from a new plex-account dialog; the token is saved encrypted on Deploy and never reaches the browser', async () => {
+    const started = Date.now();
+    await page.evaluate(() => (window as any).RED.editor.edit((window as any).RED.nodes.node('n0')));
+    await page.click('#node-input-btn-account-add');
+    await page.waitForSelector('#plex-account-signin', { state: 'visible' });
+    await page.fill('#node-config-input-name', 'My Plex');
+    await page.click('#plex-account-advanced-toggle');
+    await page.fill('#node-config-input-plexTvUrl', standIn.url);
+    await page.click('#plex-account-signin');
+    await page.waitForSelector('#plex-account-signin-pin', { state: 'visible' });
+    const code = (await page.textContent('#plex-account-signin-code'))!.trim();
+    assert.match(code, /^[A-Z0-9]{4}$/);
+    assert.match((await page.getAttribute('#plex-account-signin-link', 'href'))!, /^https:\/\/app\.plex\.tv\/auth#\?clientID=/);
+    assert.match((await page.getAttribute('#plex-account-signin-qr', 'src'))!, /^data:image\/svg\+xml;base64,/);
+    const countdown1 = await page.textContent('#plex-account-signin-countdown');
+    await delay(1500);
+    assert.notEqual(await page.textContent('#plex-account-signin-countdown'), countdown1, 'the countdown runs');
+    await page.locator('.red-ui-tray').last().screenshot({ path: path.join(artifacts, 'sign-in-dialog.png') });
+
+    // Approve as the user would on plex.tv: the stand-in's /demo page.
+    const pin = [...standIn.pins.values()].find((each) => each.strong && !each.authToken)!;
+    await fetch(`${standIn.url}/demo/approve/${pin.id}`, { method: 'POST' });
+    await page.waitForFunction(() => /Signed in as demo-user/.test(document.querySelector('#plex-account-signin-status')?.textContent ?? ''), undefined, { timeout: 20_000 })
+      .catch(async (error) => {
+        throw new Error(`${error}; status: ${await page.textContent('#plex-account-signin-status')}; ${red.output().slice(-2000)}; ${JSON.stringify(standIn.requests.slice(-5).map((r) => r.path))}`);
+      });
+    const token = standIn.pins.get(pin.id)!.authToken!;
+    await page.locator('.red-ui-tray').last().screenshot({ path: path.join(artifacts, 'signed-in.png') });
+    const signInSeconds = (Date.now() - started) / 1000;
+
+    await page.click('#node-config-dialog-ok');
+    await page.click('#node-dialog-ok');
+    await page.waitForSelector('.red-ui-tray', { state: 'detached' });
+    const before = (red.output().match(/Started flows/g) ?? []).length;
+    await page.click('#red-ui-header-button-deploy');
+    // The server nodes have no server yet: Node-RED asks whether to deploy anyway.
+    const confirm = page.getByRole('button', { name: 'Confirm deploy' });
+    if (await confirm.waitFor({ timeout: 3000 }).then(() => true, () => false)) await confirm.click();
+    const until = Date.now() + 20_000;
+    while ((red.output().match(/Started flows/g) ?? []).length <= before) {
+      if (Date.now() > until) await page.screenshot({ path: path.join(artifacts, 'deploy-failure.png') });
+      assert.ok(Date.now() < until, 'deploy did not start the flows');
+      await delay(100);
+    }
+
+    const flows = fs.readFileSync(path.join(red.userDir, 'flows.json'), 'utf8');
+    const credentials = fs.readFileSync(path.join(red.userDir, 'flows_cred.json'), 'utf8');
+    assert.match(flows, /"type": ?"plex-account"/);
+    assert.ok(!flows.includes(token), 'not in flows.json');
+    assert.match(credentials, /"\$": ?"/, 'flows_cred.json holds encrypted credentials');
+    assert.ok(!credentials.includes(token), 'flows_cred.json is encrypted');
+    const account = JSON.parse(flows).find((node: any) => node.type === 'plex-account');
+    await red.login('admin', PASSWORD);
+    assert.deepEqual(await (await red.admin('GET', `/plex-auth/accounts/${account.id}`)).json(), { signedIn: true }, 'the deployed node has the token');
+    assert.ok(!(await (await red.admin('GET', '/flows')).text()).includes(token), 'not in an export');
+    assert.ok(received.length > 20, 'responses were recorded');
+    assert.ok(!received.some((body) => body.includes(token)), 'nothing the browser received holds the token');
+    console.log(`# sign-in from dialog open to "Signed in as": ${signInSeconds.toFixed(1)} s`);
+  });
+
+  it('opens the plex-server dialog with the account to choose', async () => {
+    await page.evaluate(() => (window as any).RED.editor.edit((window as any).RED.nodes.node('n3')));
+    await page.click('#node-input-btn-server-add');
+    await page.waitForSelector('#node-config-input-url', { state: 'visible' });
+    await page.fill('#node-config-input-url', 'http://192.168.1.20:32400/library');
+    await page.waitForSelector('#plex-server-url-invalid', { state: 'visible' });
+    await page.fill('#node-config-input-url', 'http://192.168.1.20:32400');
+    await page.waitForSelector('#plex-server-url-invalid', { state: 'hidden' });
+    const accounts = await page.locator('#node-config-input-account option').allTextContents();
+    assert.ok(accounts.includes('My Plex'), accounts.join());
+    await page.locator('.red-ui-tray').last().screenshot({ path: path.join(artifacts, 'server-dialog.png') });
+    await page.click('#node-config-dialog-cancel');
+    await page.click('#node-dialog-cancel');
+  });
+});
