@@ -10,26 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { PlexStandIn } from '../../dev/plex-stand-in';
 import { installIntoUserDir, packRepo, startNodeRed, type NodeRed } from '../../dev/node-red-process';
-
-const inject = (id: string, wire: string, y: number) => ({ id, type: 'inject', z: 'tab', props: [{ p: 'payload' }], payload: '', payloadType: 'date', x: 100, y, wires: [[wire]] });
-/** Prints `text` (a JSONata expression over msg) to Node-RED's log, so the test can read it. */
-const report = (id: string, text: string, y: number) => [
-  { id, type: 'change', z: 'tab', rules: [{ t: 'set', p: 'payload', pt: 'msg', to: text, tot: 'jsonata' }], x: 500, y, wires: [[`${id}-log`]] },
-  { id: `${id}-log`, type: 'debug', z: 'tab', active: true, tosidebar: false, console: true, complete: 'payload', targetType: 'msg', x: 700, y, wires: [] },
-];
-
-function waitForLog(nodeRed: NodeRed, pattern: RegExp, ms = 20_000): Promise<RegExpMatchArray> {
-  const until = Date.now() + ms;
-  return new Promise((resolve, reject) => {
-    const look = () => {
-      const match = nodeRed.output().match(pattern);
-      if (match) return resolve(match);
-      if (Date.now() > until) return reject(new Error(`no ${pattern} in the log:\n${nodeRed.output().slice(-3000)}`));
-      setTimeout(look, 100);
-    };
-    look();
-  });
-}
+import { checkFlows, runPinFlow, runTransientToken } from '../../dev/flow-check';
 
 function filesUnder(dir: string): string[] {
   return fs.readdirSync(dir, { recursive: true, withFileTypes: true })
@@ -43,22 +24,7 @@ describe('the packed package in a real Node-RED', () => {
   const userDir = path.join(work, 'user');
   let nodeRed: NodeRed;
 
-  const flows = () => [
-    { id: 'tab', type: 'tab', label: 'e2e' },
-    { id: 'acct', type: 'plex-account', name: 'e2e', clientIdentifier: 'e2e-client', product: 'Node-RED', deviceName: 'e2e', plexTvUrl: standIn.url },
-    { id: 'srv', type: 'plex-server', name: 'stand-in', url: standIn.url, account: 'acct', tls: '' },
-    inject('go', 'pin', 100),
-    { id: 'pin', type: 'plex-pin', z: 'tab', account: 'acct', strong: true, forwardUrl: '', x: 300, y: 100, wires: [['poll', 'pin-report']] },
-    ...report('pin-report', '"PIN " & payload.id & " " & payload.code', 60),
-    { id: 'poll', type: 'plex-poll-token', z: 'tab', account: 'acct', interval: 1, timeout: 0, store: true, x: 300, y: 160, wires: [['approved'], ['ended']] },
-    ...report('approved', '"APPROVED " & payload.id & " stored=" & payload.stored', 160),
-    ...report('ended', '"ENDED " & payload.reason', 200),
-    inject('transient', 'tt', 260),
-    { id: 'tt', type: 'plex-transient-token', z: 'tab', server: 'srv', x: 300, y: 260, wires: [['tt-report']] },
-    ...report('tt-report', '"TRANSIENT " & payload.token', 260),
-    { id: 'catch', type: 'catch', z: 'tab', scope: null, uncaught: false, x: 100, y: 320, wires: [['caught']] },
-    ...report('caught', '"CAUGHT " & error.message', 320),
-  ];
+  const flows = () => checkFlows(standIn.url);
 
   before(async () => {
     await standIn.start();
@@ -82,26 +48,15 @@ describe('the packed package in a real Node-RED', () => {
 
   it('runs the PIN flow to a stored token, which a server node then uses, also after a restart', async () => {
     await nodeRed.deploy(flows());
-    await nodeRed.inject('go');
-    const [, id] = await waitForLog(nodeRed, /PIN (\d+) \S{25}/);
-    await waitForLog(nodeRed, new RegExp(`APPROVED ${id} stored=true`));
-    const token = standIn.pins.get(Number(id))!.authToken!;
+    const token = await runPinFlow(nodeRed, standIn);
     assert.ok(token);
-
-    await nodeRed.inject('transient');
-    await waitForLog(nodeRed, /TRANSIENT transient-\w+/);
-    const serverCall = standIn.requests.filter((r) => r.path.startsWith('/security/token')).pop()!;
-    assert.equal(serverCall.headers['x-plex-token'], token, 'the server got the stored account token');
+    assert.equal(await runTransientToken(nodeRed, standIn), token, 'the server got the stored account token');
 
     // A restart before any new Deploy: the token must still be there, sealed on disk.
     await nodeRed.stop();
     for (const file of filesUnder(userDir)) assert.ok(!fs.readFileSync(file).includes(token), `${file} holds the token in clear text`);
     nodeRed = await startNodeRed({ userDir, settings: { credentialSecret: 'e2e secret' } });
-    const before = standIn.requests.length;
-    await nodeRed.inject('transient');
-    await waitForLog(nodeRed, /TRANSIENT transient-\w+/);
-    const afterRestart = standIn.requests.slice(before).filter((r) => r.path.startsWith('/security/token')).pop()!;
-    assert.equal(afterRestart.headers['x-plex-token'], token);
+    assert.equal(await runTransientToken(nodeRed, standIn), token, 'the token is there after a restart');
 
     // A Deploy writes it into flows_cred.json, encrypted; never into flows.json or an export.
     await nodeRed.deploy(flows());
