@@ -19,6 +19,8 @@ interface SignIn {
   http: HttpClient;
   expiresAt: string;
   state: SessionState;
+  /** When the dialog last asked for the status: a closed browser tab sends no DELETE. */
+  lastSeen: number;
   username?: string;
   message?: string;
 }
@@ -27,6 +29,8 @@ interface SignIn {
 const POLL_INTERVAL_MS = 2000;
 /** How long a finished sign-in still answers the dialog's status request. */
 const KEEP_FINISHED_MS = 10 * 60 * 1000;
+/** A sign-in nobody asks about for this long is given up: the dialog is gone. */
+const ABANDONED_MS = 60_000;
 const NODE_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
 class RouteError extends Error {
@@ -42,6 +46,10 @@ export function registerAdminRoutes(RED: NodeAPI): void {
     check: (id, signal) => {
       const signIn = signIns.get(id);
       if (!signIn) return Promise.reject(new PlexError(`PIN ${id} is no longer wanted`, { kind: 'input' }));
+      if (Date.now() - signIn.lastSeen > ABANDONED_MS) {
+        end(signIn, 'cancelled');
+        return Promise.reject(new PlexError(`PIN ${id} is no longer wanted`, { kind: 'input' }));
+      }
       return signIn.plexTv.checkPin(id, signal);
     },
     onOutcome: (outcome) => {
@@ -165,7 +173,7 @@ export function registerAdminRoutes(RED: NodeAPI): void {
       const strong = (await plexTv.createPin({ strong: true })).value;
       // plex.tv/link only takes 4-character codes: a second PIN for people who sign in on another device.
       const link = await plexTv.createPin({ strong: false }).then((pin) => pin.value, () => undefined);
-      const signIn: SignIn = { accountId: id, pinIds: [strong.id], plexTv, http, expiresAt: strong.expiresAt, state: 'waiting' };
+      const signIn: SignIn = { accountId: id, pinIds: [strong.id], plexTv, http, expiresAt: strong.expiresAt, state: 'waiting', lastSeen: Date.now() };
       if (link) signIn.pinIds.push(link.id);
       for (const [pin, expiresAt] of [[strong.id, strong.expiresAt], [link?.id, link?.expiresAt]] as const) {
         if (pin === undefined) continue;
@@ -189,7 +197,9 @@ export function registerAdminRoutes(RED: NodeAPI): void {
   }));
 
   RED.httpAdmin.get('/plex-auth/accounts/:id/pin/:pinId', write, route(async (req) => {
-    const { state, username, message, expiresAt } = signInOf(req, accountId(req));
+    const signIn = signInOf(req, accountId(req));
+    signIn.lastSeen = Date.now();
+    const { state, username, message, expiresAt } = signIn;
     return { state, username, message, expiresAt };
   }));
 

@@ -97,6 +97,8 @@ describe('the editor in headless Chromium: palette, dialogs, sign-in with Plex, 
     const token = standIn.pins.get(pin.id)!.authToken!;
     await page.locator('.red-ui-tray').last().screenshot({ path: path.join(artifacts, 'signed-in.png') });
     const signInSeconds = (Date.now() - started) / 1000;
+    await page.click('#plex-account-check');
+    await page.waitForFunction(() => /Token is valid: signed in as demo-user/.test(document.querySelector('#plex-account-signin-status')?.textContent ?? ''), undefined, { timeout: 20_000 });
 
     await page.click('#node-config-dialog-ok');
     await page.click('#node-dialog-ok');
