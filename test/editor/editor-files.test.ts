@@ -102,6 +102,18 @@ describe('editor files', () => {
     for (const type of flowTypes) assert.ok(covered.has(type), `${type} is in an example`);
   });
 
+  it('status texts stay under 20 characters in every language', () => {
+    const sample: Record<string, string> = { time: '14:32', count: '999', code: 'ABCD', status: '503' };
+    for (const language of languages) {
+      const status = lookup(catalog(language, 'plex-account'), 'plex-auth.status') as Record<string, string>;
+      assert.ok(Object.keys(status).length >= 15);
+      for (const [key, text] of Object.entries(status)) {
+        const shown = text.replace(/__(\w+)__/g, (_, name: string) => sample[name]);
+        assert.ok(shown.length < 20, `${language} status.${key}: "${shown}" has ${shown.length} characters`);
+      }
+    }
+  });
+
   it('the icon is ours, white on transparent, 2:3', () => {
     const svg = fs.readFileSync(path.join(root, 'icons', 'plex.svg'), 'utf8');
     assert.match(svg, /viewBox="0 0 40 60"/);
