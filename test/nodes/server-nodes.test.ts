@@ -69,6 +69,27 @@ describe('plex-transient-token', () => {
     assert.equal(standIn.requests.filter((r) => r.path.startsWith('/security/token')).pop()!.headers['x-plex-token'], serverToken);
   });
 
+  it('needs a server', async () => {
+    await loadUnderTest(standIn, 'plex-transient-token', { server: '' });
+    const result = await outcome({});
+    assert.ok('error' in result);
+    assert.match(result.error.message, /plex-auth\.error\.no-server/);
+  });
+
+  it('never shows the token in a status', async () => {
+    await loadUnderTest(standIn, 'plex-transient-token', { server: 'srv' });
+    const statuses: unknown[] = [];
+    (helper.getNode('under') as any).on('call:status', (call: { args: unknown[] }) => statuses.push(call.args));
+    standIn.fail(/^GET \/security\/token/, { status: 403, body: `<html><title>token ${ACCOUNT_TOKEN} refused</title></html>`, contentType: 'text/html' });
+    const failed = await outcome({});
+    assert.ok('error' in failed);
+    assert.ok(!failed.error.message.includes(ACCOUNT_TOKEN), 'a token a server echoes is redacted');
+    assert.match(failed.error.message, /\[redacted\]/);
+    await outcome({});
+    assert.ok(statuses.length >= 2);
+    assert.ok(!JSON.stringify(statuses).includes(ACCOUNT_TOKEN));
+  });
+
   it('says clearly when there is no token at all', async () => {
     await loadUnderTest(standIn, 'plex-transient-token', { server: 'srv' }, { token: null });
     const result = await outcome({});
@@ -89,6 +110,8 @@ describe('plex-transient-token', () => {
     ['403 HTML page', { status: 403, body: '<html><head><title>Forbidden</title></head><body><h1>403 Forbidden</h1></body></html>', contentType: 'text/html' }, /answered 403 Forbidden$/],
     ['401 HTML page', { status: 401, body: '<html><head><title>Unauthorized</title></head></html>', contentType: 'text/html' }, /answered 401 Unauthorized$/],
     ['500', { status: 500, body: 'boom', contentType: 'text/plain' }, /answered 500 Internal Server Error$/],
+    ['429 without Retry-After', { status: 429, body: '{"errors":[{"code":1003,"message":"API rate limit exceeded"}]}' }, /answered 429 Too Many Requests: API rate limit exceeded \(code 1003\)$/],
+    ['XML without the token', { status: 200, body: '<?xml version="1.0"?><MediaContainer size="0"/>', contentType: 'text/xml' }, /field MediaContainer\.token is missing/],
     ['HTML on 200', { status: 200, body: '<!doctype html><html><body>login</body></html>', contentType: 'text/html' }, /answered with an HTML page instead of JSON/],
     ['JSON of the wrong shape', { status: 200, body: '{"MediaContainer":{"size":0}}' }, /transient token: field MediaContainer\.token is missing/],
     ['a 50 MB body', { bytes: 50 * 1024 * 1024 }, /answered with more than 1048576 bytes; refused/],
