@@ -20,6 +20,8 @@ interface Waiter {
   msg: NodeMessage;
   send: Send;
   done: Done;
+  /** The msg as sealed to disk, copied once when it starts waiting. */
+  saved: Record<string, unknown>;
 }
 
 /** `{ id }` as plex-pin sends it, or the id itself. */
@@ -103,7 +105,7 @@ export = function (RED: NodeAPI): void {
         timeoutAt,
         expiresAt,
         startedAt,
-        msgs: (waiters.get(id) ?? []).map(({ msg }) => storable(msg)),
+        msgs: (waiters.get(id) ?? []).map(({ saved }) => saved),
       }));
       state.setPolls(node.id, polls);
     }
@@ -127,10 +129,11 @@ export = function (RED: NodeAPI): void {
       ticker ??= setInterval(showStatus, 1000);
     }
 
-    function wait(id: number, waiter: Waiter, spec: { timeoutAt?: number; expiresAt?: number; startedAt?: number }): void {
+    function wait(id: number, waiter: Omit<Waiter, 'saved'>, spec: { timeoutAt?: number; expiresAt?: number; startedAt?: number }): void {
+      const entry = { ...waiter, saved: storable(waiter.msg) };
       const list = waiters.get(id);
-      if (list) list.push(waiter);
-      else waiters.set(id, [waiter]);
+      if (list) list.push(entry);
+      else waiters.set(id, [entry]);
       poller.add({ id, intervalMs, ...spec });
     }
 
