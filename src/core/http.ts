@@ -54,6 +54,8 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
   if (!value) return undefined;
   const trimmed = value.trim();
   if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
+  // An HTTP date always names its month; Date.parse alone would also take "-5" as a year.
+  if (!/[a-z]/i.test(trimmed)) return undefined;
   const date = Date.parse(trimmed);
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
@@ -99,9 +101,18 @@ function describe(request: PlexRequest): string {
   return `${request.peer} (${request.method} ${request.url.pathname})`;
 }
 
-/** Never lets a token that a peer echoed back reach a message. */
+/** Never lets a token that a peer echoed back reach a message (in any case: URL hosts are lower-cased). */
 function withoutToken(text: string, token: string | undefined): string {
-  return token ? text.split(token).join('[redacted]') : text;
+  return token ? text.replace(new RegExp(token.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&'), 'gi'), '[redacted]') : text;
+}
+
+/** URL.parse, which engines as old as Node 20.0 lack. */
+function urlOrUndefined(location: string, base: URL): URL | undefined {
+  try {
+    return new URL(location, base);
+  } catch {
+    return undefined;
+  }
 }
 
 function parseSuccessBody(text: string, contentType: string, request: PlexRequest): unknown {
@@ -190,10 +201,16 @@ export class HttpClient {
         const location = response.headers.get('location');
         if (response.status >= 300 && response.status < 400 && location) {
           response.body?.resume();
-          const target = new URL(location, url);
+          const target = urlOrUndefined(location, url);
+          if (!target) {
+            throw new PlexError(`${describe(request)} redirected to a location that is not a URL; not followed`, {
+              kind: 'redirect',
+              status: response.status,
+            });
+          }
           if (target.origin !== request.url.origin) {
             throw new PlexError(
-              `${describe(request)} redirected to another host (${target.host}); not followed, so that no token goes there`,
+              withoutToken(`${describe(request)} redirected to another host (${target.host}); not followed, so that no token goes there`, request.token),
               { kind: 'redirect', status: response.status },
             );
           }
@@ -211,9 +228,10 @@ export class HttpClient {
         const statusLine = `${response.status} ${response.statusText}`.trim();
         // An HTML error page's title often only repeats the status line: say it once.
         const says = plex.message && plex.message !== statusLine && plex.message !== response.statusText;
-        const words = says ? `: ${withoutToken(plex.message!, request.token)}` : '';
+        const words = says ? `: ${plex.message}` : '';
         const code = plex.code !== undefined ? ` (code ${plex.code})` : '';
-        throw new PlexError(`${describe(request)} answered ${statusLine}${words}${code}`, {
+        // The status text is the peer's own words too, so the whole message is redacted.
+        throw new PlexError(withoutToken(`${describe(request)} answered ${statusLine}${words}${code}`, request.token), {
           kind: 'http',
           status: response.status,
           plexCode: plex.code,

@@ -64,10 +64,20 @@ export interface PlexUser {
 export function parsePinId(value: unknown): number {
   const id = typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : value;
   if (typeof id !== 'number' || !Number.isSafeInteger(id) || id <= 0) {
-    const shown = typeof value === 'string' ? `"${value.slice(0, 40)}"` : typeof value === 'object' ? JSON.stringify(value)?.slice(0, 40) : String(value);
-    throw inputError(`PIN id must be a positive whole number, got ${shown}`);
+    throw inputError(`PIN id must be a positive whole number, got ${shown(value)}`);
   }
   return id;
+}
+
+/** A flow's value, short, for a message: never throws (circular objects, BigInts inside). */
+function shown(value: unknown): string {
+  if (typeof value === 'string') return `"${value.slice(0, 40)}"`;
+  if (typeof value !== 'object' || value === null) return String(value).slice(0, 40);
+  try {
+    return JSON.stringify(value).slice(0, 40);
+  } catch {
+    return Array.isArray(value) ? 'an array' : 'an object';
+  }
 }
 
 /** The app.plex.tv page that approves a strong PIN for this client, as Plex documents it. */

@@ -32,13 +32,14 @@ export class SealedFile<T> {
 
   /** The stored document; undefined when there is none, or it was sealed with another key. */
   read(): T | undefined {
-    let envelope: Envelope;
+    let envelope: Envelope | null;
     try {
       envelope = JSON.parse(fs.readFileSync(this.file, 'utf8'));
     } catch {
       return undefined;
     }
-    if (envelope.v !== 1 || envelope.key !== this.keyId) return undefined;
+    // A damaged file may hold any JSON, "null" included.
+    if (envelope?.v !== 1 || envelope.key !== this.keyId) return undefined;
     try {
       const decipher = createDecipheriv('aes-256-gcm', this.key, Buffer.from(envelope.iv, 'base64'));
       decipher.setAuthTag(Buffer.from(envelope.tag, 'base64'));

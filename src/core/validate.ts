@@ -46,11 +46,12 @@ export class ResponseSchema<T> {
   /** Throws a PlexError naming the field when a relied-on field is missing or mistyped. */
   check(body: unknown): Checked<T> {
     const { documented, relied } = this.validators();
-    if (documented(body)) return { value: body as T, warnings: [] };
+    // Relied first, always: the documented schema is looser in places (a PIN id of 0, a connection without uri).
     if (!relied(body)) {
       const first = relied.errors![0];
       throw new PlexError(`${this.what}: field ${describeError(first)}`, { kind: 'response', field: fieldOf(first) });
     }
+    if (documented(body)) return { value: body as T, warnings: [] };
     const drift = [...new Set((documented.errors ?? []).map(describeError))];
     const shown = drift.slice(0, 3).join('; ') + (drift.length > 3 ? `; and ${drift.length - 3} more` : '');
     return { value: body as T, warnings: [`${this.what} strays from the documented schema: ${shown}`] };

@@ -20,10 +20,11 @@ const ALWAYS_ARRAY = new Set(['Connection', 'error']);
 const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
 
 function decodeEntities(text: string): string {
-  return text.replace(/&(#x[0-9a-f]+|#\d+|amp|lt|gt|quot|apos);/gi, (_, entity: string) => {
+  return text.replace(/&(#x[0-9a-f]+|#\d+|amp|lt|gt|quot|apos);/gi, (whole, entity: string) => {
     if (entity[0] !== '#') return ENTITIES[entity.toLowerCase()];
     const codePoint = entity[1] === 'x' || entity[1] === 'X' ? parseInt(entity.slice(2), 16) : parseInt(entity.slice(1), 10);
-    return String.fromCodePoint(codePoint);
+    // A peer's junk must not throw (RangeError) out of the parser: keep what names no character.
+    return codePoint <= 0x10ffff ? String.fromCodePoint(codePoint) : whole;
   });
 }
 
