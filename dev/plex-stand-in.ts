@@ -228,7 +228,9 @@ export class PlexStandIn {
     if (fault) return this.applyFault(fault, req, res);
     req.resume();
 
-    const clientId = req.headers['x-plex-client-identifier'] as string | undefined;
+    // plex.tv takes every X-Plex-* value as a header or as a query parameter.
+    const plexValue = (name: string) => (req.headers[name.toLowerCase()] as string | undefined) ?? url.searchParams.get(name) ?? undefined;
+    const clientId = plexValue('X-Plex-Client-Identifier');
     const token = req.headers['x-plex-token'] as string | undefined;
     const pinMatch = /^\/api\/v2\/pins\/(\d+)$/.exec(url.pathname);
 
@@ -242,7 +244,7 @@ export class PlexStandIn {
         code: code(strong ? 25 : 4),
         strong,
         clientIdentifier: clientId,
-        product: (req.headers['x-plex-product'] as string) ?? '',
+        product: plexValue('X-Plex-Product') ?? '',
         createdAt: now,
         expiresAt: now + lifetime,
         authToken: null,

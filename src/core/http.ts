@@ -5,6 +5,7 @@ import { getProxyForUrl } from 'proxy-from-env';
 import { HttpProxyAgent, HttpsProxyAgent } from 'hpagent';
 import { PlexError } from './errors';
 import { parsePlexXml } from './xml';
+import { withHeaderSafeIdentity } from './identity';
 
 /** TLS settings for a server, as a Node-RED tls-config node fills them in. */
 export interface TlsSettings extends SecureContextOptions {
@@ -186,8 +187,10 @@ export class HttpClient {
     if (request.signal?.aborted) stop();
     request.signal?.addEventListener('abort', stop, { once: true });
     const signal = controller.signal;
-    const headers = { ...request.headers, ...(request.token ? { 'X-Plex-Token': request.token } : {}) };
-    let url = request.url;
+    const identity = withHeaderSafeIdentity(request.url, request.headers);
+    // The token is added after that move: it only ever travels in a header.
+    const headers = { ...identity.headers, ...(request.token ? { 'X-Plex-Token': request.token } : {}) };
+    let url = identity.url;
     try {
       for (let hop = 0; ; hop++) {
         const response = await fetch(url.href, {

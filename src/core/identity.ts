@@ -52,3 +52,23 @@ export function identityHeaders(identity: ClientIdentity): Record<string, string
     ...platformHeaders,
   };
 }
+
+/** What an HTTP header may carry as it is: printable ASCII. */
+const HEADER_SAFE = /^[\x20-\x7e]*$/;
+
+/**
+ * HTTP headers cannot carry "Wohnzimmer-Ü" or "リビング" (Node refuses them with
+ * ERR_INVALID_CHAR). Plex takes every X-Plex-* value as a query parameter too, UTF-8
+ * percent-encoded, as its web client sends them: such values travel there instead.
+ */
+export function withHeaderSafeIdentity(url: URL, headers: Record<string, string>): { url: URL; headers: Record<string, string> } {
+  const unsafe = Object.keys(headers).filter((name) => name.startsWith('X-Plex-') && !HEADER_SAFE.test(headers[name]));
+  if (!unsafe.length) return { url, headers };
+  const moved = new URL(url);
+  const kept = { ...headers };
+  for (const name of unsafe) {
+    moved.searchParams.set(name, kept[name]);
+    delete kept[name];
+  }
+  return { url: moved, headers: kept };
+}

@@ -8,6 +8,8 @@ export const MIN_INTERVAL_MS = 1000;
 export const MAX_BACKOFF_MS = 30_000;
 /** A strong PIN lives about 30 minutes: the limit when plex.tv never told us the expiry. */
 export const FALLBACK_LIFETIME_MS = 30 * 60 * 1000;
+/** setTimeout fires at once for a delay above 2^31-1 ms: a peer's huge Retry-After or expiry must never get there. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export type EndReason = 'expired' | 'timeout' | 'cancelled';
 
@@ -74,7 +76,7 @@ export class PinPoller {
     };
     this.entries.set(entry.id, entry);
     this.schedule(entry, 0);
-    this.options.onChange?.();
+    this.changed();
     return true;
   }
 
@@ -110,8 +112,28 @@ export class PinPoller {
   private finish(entry: Entry, outcome: PollOutcome): void {
     this.release(entry);
     this.entries.delete(entry.id);
-    this.options.onOutcome(outcome);
-    this.options.onChange?.();
+    this.notify(() => this.options.onOutcome(outcome), `PIN ${entry.id}`);
+    this.changed();
+  }
+
+  private changed(): void {
+    if (this.options.onChange) this.notify(this.options.onChange);
+  }
+
+  /**
+   * Runs a caller's callback from our timers and promise chains: a throw there would end the
+   * process (timer) or go unhandled (promise), so it is reported as a warning instead.
+   */
+  private notify(callback: () => void, about = 'PIN poller'): void {
+    try {
+      callback();
+    } catch (error) {
+      try {
+        this.options.onWarning?.(`${about}: ${String(error)}`);
+      } catch {
+        // nowhere left to report it; polling must go on
+      }
+    }
   }
 
   /** Next poll after `delayMs`, but never past the timeout, nor much past the expiry. */
@@ -120,7 +142,7 @@ export class PinPoller {
     let at = now + delayMs;
     if (entry.timeoutAt !== undefined) at = Math.min(at, entry.timeoutAt);
     at = Math.min(at, Math.max(entry.expiresAt, now));
-    entry.timer = setTimeout(() => this.poll(entry), Math.max(0, at - now));
+    entry.timer = setTimeout(() => this.poll(entry), Math.min(Math.max(0, at - now), MAX_TIMER_MS));
   }
 
   private poll(entry: Entry): void {
@@ -132,7 +154,8 @@ export class PinPoller {
     }
     const request = new AbortController();
     entry.request = request;
-    this.options.check(entry.id, request.signal).then(
+    // Through a promise, so that a check that throws at once (its account was deleted) ends this PIN, not the process.
+    Promise.resolve().then(() => this.options.check(entry.id, request.signal)).then(
       (checked) => {
         if (entry.request !== request) return; // cancelled or stopped meanwhile
         entry.request = undefined;
@@ -141,13 +164,14 @@ export class PinPoller {
       (error: unknown) => {
         if (entry.request !== request) return;
         entry.request = undefined;
-        this.onFault(entry, error instanceof PlexError ? error : new PlexError(String(error), { kind: 'network' }));
+        // Not a PlexError: the check itself failed, which waiting will not mend.
+        this.onFault(entry, error instanceof PlexError ? error : new PlexError(`PIN ${entry.id} could not be checked: ${String(error)}`, { kind: 'input' }));
       },
-    ).catch((error: unknown) => this.options.onWarning?.(`PIN ${entry.id}: ${String(error)}`)); // a throwing callback must not go unhandled
+    ).catch((error: unknown) => this.notify(() => this.options.onWarning?.(`PIN ${entry.id}: ${String(error)}`)));
   }
 
   private onAnswer(entry: Entry, { value: pin, warnings }: Checked<PinState>, polledAt: number): void {
-    for (const warning of warnings) this.options.onWarning?.(warning);
+    for (const warning of warnings) this.notify(() => this.options.onWarning?.(warning));
     if (pin.authToken) {
       this.finish(entry, { id: entry.id, kind: 'approved', pin });
       return;
@@ -163,7 +187,7 @@ export class PinPoller {
     entry.lastFault = undefined;
     // Keep the cadence: the next poll is one interval after this one began.
     this.schedule(entry, Math.max(0, polledAt + entry.intervalMs - now));
-    if (changed) this.options.onChange?.();
+    if (changed) this.changed();
   }
 
   private onFault(entry: Entry, error: PlexError): void {
@@ -181,8 +205,9 @@ export class PinPoller {
     }
     entry.faults += 1;
     entry.lastFault = error.message;
-    const backoff = Math.min(entry.intervalMs * 2 ** entry.faults, MAX_BACKOFF_MS);
-    this.schedule(entry, Math.max(backoff, error.retryAfterMs ?? 0));
-    this.options.onChange?.();
+    // Retry-After is honoured up to the cap: a peer cannot park a PIN for days, nor overflow the timer.
+    const backoff = Math.min(Math.max(entry.intervalMs * 2 ** entry.faults, error.retryAfterMs ?? 0), MAX_BACKOFF_MS);
+    this.schedule(entry, backoff);
+    this.changed();
   }
 }

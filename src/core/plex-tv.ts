@@ -2,7 +2,7 @@ import { type ClientIdentity, identityHeaders } from './identity';
 import { HttpClient } from './http';
 import { ResponseSchema, type Checked } from './validate';
 import * as schemas from './schemas';
-import { inputError } from './errors';
+import { PlexError, inputError } from './errors';
 
 export const DEFAULT_PLEX_TV_URL = 'https://plex.tv';
 /** The page where a 4-character PIN is typed in. */
@@ -98,11 +98,15 @@ export function buildAuthUrl(identity: ClientIdentity, code: string, forwardUrl?
   return `${AUTH_PAGE}#?${query}`;
 }
 
-function expiryOf(body: PinBody, now: number): { expiresAt: string; expiresIn: number } {
-  const parsed = body.expiresAt ? Date.parse(body.expiresAt) : NaN;
-  const expiresIn = body.expiresIn ?? (Number.isNaN(parsed) ? 0 : Math.round((parsed - now) / 1000));
-  const expiresAt = Number.isNaN(parsed) ? new Date(now + expiresIn * 1000) : new Date(parsed);
-  return { expiresAt: expiresAt.toISOString(), expiresIn };
+/**
+ * When a PIN expires: from expiresAt, else from expiresIn (the schema keeps that within a
+ * year, so the date is always valid); undefined when the answer gives neither in usable form.
+ */
+function expiryOf(body: PinBody, now: number): { expiresAt: string; expiresIn: number } | undefined {
+  const at = body.expiresAt === undefined ? NaN : Date.parse(body.expiresAt);
+  if (!Number.isNaN(at)) return { expiresAt: new Date(at).toISOString(), expiresIn: body.expiresIn ?? Math.round((at - now) / 1000) };
+  if (body.expiresIn === undefined) return undefined;
+  return { expiresAt: new Date(now + body.expiresIn * 1000).toISOString(), expiresIn: body.expiresIn };
 }
 
 /** A base URL that only an absolute http(s) URL passes, with any trailing slash removed. */
@@ -148,7 +152,12 @@ export class PlexTvClient {
       peer: 'plex.tv',
     });
     const { value: body, warnings } = pinSchema.check(response.body);
-    const { expiresAt, expiresIn } = expiryOf(body, Date.now());
+    const expiry = expiryOf(body, Date.now());
+    if (!expiry) {
+      // Sending it on would hand the flow a PIN that looks expired already.
+      throw new PlexError('plex.tv PIN: fields expiresAt and expiresIn are both missing or unreadable', { kind: 'response', field: 'expiresAt' });
+    }
+    const { expiresAt, expiresIn } = expiry;
     const strong = options.strong;
     return {
       value: {
@@ -176,7 +185,8 @@ export class PlexTvClient {
     });
     const { value: body, warnings } = pinSchema.check(response.body);
     const state: PinState = { id: body.id, authToken: body.authToken ?? null };
-    if (body.expiresAt !== undefined || body.expiresIn !== undefined) state.expiresAt = expiryOf(body, Date.now()).expiresAt;
+    const expiry = expiryOf(body, Date.now());
+    if (expiry) state.expiresAt = expiry.expiresAt;
     if (body.newRegistration !== undefined) state.newRegistration = body.newRegistration;
     return { value: state, warnings };
   }

@@ -7,6 +7,7 @@
 import type { SchemaObject } from 'ajv';
 
 const nullableString = { type: ['string', 'null'] };
+const YEAR_SECONDS = 365 * 24 * 3600;
 
 const errors: SchemaObject = {
   type: 'object',
@@ -76,10 +77,12 @@ export const pin = {
     type: 'object',
     required: ['id', 'code'],
     properties: {
-      id: { type: 'integer', minimum: 1 },
+      // A larger id loses digits in JSON.parse: it could never be polled.
+      id: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
       code: { type: 'string', minLength: 1 },
       qr: { type: 'string' },
-      expiresIn: { type: 'integer' },
+      // Seconds; PINs live minutes. Far beyond a year no date can be made of it (1e20 gave a RangeError).
+      expiresIn: { type: 'integer', minimum: -YEAR_SECONDS, maximum: YEAR_SECONDS },
       expiresAt: { type: 'string' },
       authToken: nullableString,
     },
