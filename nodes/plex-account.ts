@@ -3,13 +3,26 @@ import { t } from './lib/i18n';
 import type { NodeAPI } from 'node-red';
 import { DEFAULT_DEVICE_NAME, DEFAULT_PLEX_TV_URL, DEFAULT_PRODUCT, HttpClient, PlexError, PlexTvClient } from '../src/core';
 import type { PlexAccountConfig, PlexAccountNode, TokenCredentials } from './lib/types';
-import { fingerprint, runtimeState } from './lib/runtime-state';
+import { fingerprint, runtimeState, type SavedToken } from './lib/runtime-state';
 import { registerAdminRoutes } from './lib/admin-routes';
 
 /** For a flow written by hand without one: stable for the node's life, unique per node. */
 function identifierFromNodeId(id: string): string {
   const hex = createHash('sha256').update(`plex-account:${id}`).digest('hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+/** Sign-ins and sign-outs chained since the last Deploy that saved a token: a few suffice. */
+const MAX_REPLACED = 8;
+
+/** Fingerprints of the credentials a stored token is newer than (older state files kept one). */
+function supersededBy(saved: SavedToken | undefined): string[] {
+  return saved ? ([] as string[]).concat(saved.replaces) : [];
+}
+
+/** Whether the stored token is newer than this deployed credential: one it replaced at runtime. */
+function supersedes(saved: SavedToken, credential: string | undefined): boolean {
+  return supersededBy(saved).includes(fingerprint(credential));
 }
 
 function withToken(credentials: TokenCredentials | undefined, token: string | undefined): TokenCredentials {
@@ -40,21 +53,23 @@ export = function (RED: NodeAPI): void {
 
     let token = node.credentials?.token || undefined;
     const saved = state.token(node.id);
-    if (saved && saved.replaces === fingerprint(token)) {
-      // Stored (or signed out) at runtime since the last Deploy: that is newer than the deployed credential.
+    if (saved && supersedes(saved, token)) {
+      // Stored (or signed out) at runtime since the last Deploy that saved a token: that is newer.
       token = saved.token || undefined;
       RED.nodes.addCredentials(node.id, withToken(node.credentials, token));
-    } else if (saved) {
-      // A Deploy has saved it since, or the user set another token in the editor: theirs wins.
+    } else if (saved && fingerprint(saved.token || undefined) !== fingerprint(token)) {
+      // Neither the stored token nor one it replaced: the user brought another (an import): theirs wins.
       state.setToken(node.id, undefined);
     }
+    // Else the credential already is the stored token: after Stop/Start flows it lives only in the
+    // runtime's memory, not in flows_cred.json, so the sealed copy stays until a restart can do without it.
 
     node.token = () => token;
     const keep = (newToken: string | undefined) => {
-      const deployed = state.token(node.id)?.replaces ?? fingerprint(node.credentials?.token || undefined);
+      const replaced = [...supersededBy(state.token(node.id)), fingerprint(token)];
       token = newToken;
       RED.nodes.addCredentials(node.id, withToken(node.credentials, token));
-      state.setToken(node.id, { token: token ?? '', replaces: deployed });
+      state.setToken(node.id, { token: token ?? '', replaces: [...new Set(replaced)].slice(-MAX_REPLACED) });
     };
     node.storeToken = (newToken: string) => keep(newToken);
     node.forgetToken = () => keep(undefined);

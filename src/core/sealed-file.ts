@@ -50,6 +50,12 @@ export class SealedFile<T> {
     }
   }
 
+  /** Whether a file is there at all (read() also gives undefined for one sealed with another key). */
+  exists(): boolean {
+    return fs.existsSync(this.file);
+  }
+
+  /** Throws when the disk refuses (full, read-only, not a directory); leaves no temporary file behind. */
   write(document: T): void {
     const iv = randomBytes(12);
     const cipher = createCipheriv('aes-256-gcm', this.key, iv);
@@ -63,19 +69,29 @@ export class SealedFile<T> {
     };
     fs.mkdirSync(path.dirname(this.file), { recursive: true, mode: 0o700 });
     const temporary = `${this.file}.${process.pid}.tmp`;
-    fs.writeFileSync(temporary, JSON.stringify(envelope), { mode: 0o600 });
-    fs.renameSync(temporary, this.file);
+    try {
+      fs.writeFileSync(temporary, JSON.stringify(envelope), { mode: 0o600 });
+      fs.renameSync(temporary, this.file);
+    } catch (error) {
+      fs.rmSync(temporary, { force: true });
+      throw error;
+    }
+  }
+}
+
+/** The secret kept in a file of our own, when there is one. */
+export function existingFileSecret(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
   }
 }
 
 /** A secret kept in a file of its own (created on first use, owner-only). */
 export function fileSecret(file: string): string {
-  try {
-    const existing = fs.readFileSync(file, 'utf8').trim();
-    if (existing) return existing;
-  } catch {
-    // not there yet
-  }
+  const existing = existingFileSecret(file);
+  if (existing) return existing;
   const secret = randomBytes(32).toString('hex');
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   fs.writeFileSync(file, secret, { mode: 0o600 });
