@@ -53,8 +53,9 @@ export interface PinPollerOptions {
 
 /**
  * Polls any number of PINs, one timer each, until each is approved, expires, times out or
- * is cancelled. A passing fault (network, timeout, 429, 5xx) backs off, honouring
- * Retry-After, and polling goes on; any other fault ends that PIN with "failed".
+ * is cancelled. A passing fault (network, timeout, 429, 5xx, a garbled answer) backs off,
+ * honouring Retry-After, and polling goes on; a fault that waiting cannot mend (see
+ * endsPolling) ends that PIN with "failed".
  */
 export class PinPoller {
   private readonly entries = new Map<number, Entry>();
@@ -195,7 +196,7 @@ export class PinPoller {
       this.finish(entry, { id: entry.id, kind: 'ended', reason: 'expired' });
       return;
     }
-    if (!error.transient) {
+    if (endsPolling(error)) {
       this.finish(entry, { id: entry.id, kind: 'failed', error });
       return;
     }
@@ -205,9 +206,21 @@ export class PinPoller {
     }
     entry.faults += 1;
     entry.lastFault = error.message;
+    // A garbled answer is worth a word (once per run of faults); a 503 or a reset speaks for itself in the status.
+    if (error.kind === 'response' && entry.faults === 1) this.notify(() => this.options.onWarning?.(`PIN ${entry.id}: ${error.message}; trying again`));
     // Retry-After is honoured up to the cap: a peer cannot park a PIN for days, nor overflow the timer.
     const backoff = Math.min(Math.max(entry.intervalMs * 2 ** entry.faults, error.retryAfterMs ?? 0), MAX_BACKOFF_MS);
     this.schedule(entry, backoff);
     this.changed();
   }
+}
+
+/**
+ * What ends a PIN while polling: plex.tv saying the request is wrong (400, 401), a refused
+ * redirect, or a check that cannot be made. Everything else may pass (network, time limit,
+ * 429, 5xx, a truncated or garbled answer): a user who approves a moment later still gets in.
+ */
+function endsPolling(error: PlexError): boolean {
+  if (error.kind === 'http') return error.status === 400 || error.status === 401;
+  return error.kind === 'input' || error.kind === 'redirect' || error.kind === 'aborted';
 }

@@ -162,3 +162,53 @@ describe('a product or device name outside ASCII', () => {
     assert.ok(!userRequest.path.includes(token), 'and never in the URL');
   });
 });
+
+describe('PinPoller through garbled answers while a PIN waits', () => {
+  it('backs off and goes on through a truncated body, an HTML page with 200, an empty body, a schema miss and a 403; approval still comes', async () => {
+    const garbled: Array<[number, string, string]> = [
+      [200, '{"id": 4242, "code": "AB', 'application/json'],
+      [200, '<html><head><title>Maintenance</title></head></html>', 'text/html'],
+      [200, '', 'application/json'],
+      [200, '{"id": "not a number", "code": "ABCD"}', 'application/json'],
+      [403, '<html><head><title>403 Forbidden</title></head></html>', 'text/html'],
+    ];
+    let answered = 0;
+    const peer = await serve((req, res) => {
+      const next = garbled[answered++];
+      if (next) return answer(...next)(req, res);
+      answer(200, pinBody({ authToken: 'approved-token' }))(req, res);
+    });
+    const http = new HttpClient({ timeoutMs: 2000 });
+    const plexTv = new PlexTvClient(identity, http, peer.url);
+    const warnings: string[] = [];
+    try {
+      const outcome = await nextEvent<PollOutcome>((resolve) => {
+        // Backoff doubles from the interval: 1 s would take a minute here; the minimum interval is what plex.tv allows.
+        new PinPoller({ check: (id, signal) => plexTv.checkPin(id, signal), onOutcome: resolve, onWarning: (text) => warnings.push(text) })
+          .add({ id: 4242, intervalMs: MIN_INTERVAL_MS, expiresAt: Date.now() + 120_000 });
+      }, 90_000, 'approval');
+      assert.equal(outcome.kind, 'approved');
+      assert.equal(peer.requests.length, garbled.length + 1);
+      const faults = warnings.filter((text) => !text.includes('strays from the documented schema'));
+      assert.equal(faults.length, 1, `one warning for the run of faults: ${faults.join(' | ')}`);
+      assert.match(faults[0], /^PIN 4242: plex\.tv \(GET \/api\/v2\/pins\/4242\) answered with JSON that cannot be read.*; trying again$/);
+    } finally {
+      http.close();
+      await peer.close();
+    }
+  });
+
+  it('ends the PIN on 400 and 401 only, as before', async () => {
+    for (const status of [400, 401]) {
+      const peer = await serve(answer(status, '{"errors":[{"code":1000,"message":"wrong"}]}'));
+      const http = new HttpClient({ timeoutMs: 2000 });
+      const plexTv = new PlexTvClient(identity, http, peer.url);
+      const outcome = await nextEvent<PollOutcome>((resolve) => {
+        new PinPoller({ check: (id, signal) => plexTv.checkPin(id, signal), onOutcome: resolve }).add({ id: 1, intervalMs: MIN_INTERVAL_MS });
+      }, 5000);
+      assert.equal(outcome.kind, 'failed', String(status));
+      http.close();
+      await peer.close();
+    }
+  });
+});
