@@ -47,6 +47,8 @@ export interface StandInOptions {
   faultRate?: number;
   /** Serve https with this key and certificate (PEM), as a server with its own certificate does. */
   tls?: { key: string | Buffer; cert: string | Buffer };
+  /** The id of the first PIN (the next ones count up): two stand-ins can hand out the same ids, or long ones. */
+  firstPinId?: number;
 }
 
 const CODE_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
@@ -87,6 +89,7 @@ export class PlexStandIn {
   url = '';
 
   constructor(private readonly options: StandInOptions = {}) {
+    if (options.firstPinId !== undefined) this.nextId = options.firstPinId;
     const handler = (req: http.IncomingMessage, res: http.ServerResponse) => this.handle(req, res);
     this.server = options.tls ? https.createServer(options.tls, handler) : http.createServer(handler);
     this.server.keepAliveTimeout = 5000;

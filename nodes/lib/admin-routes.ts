@@ -1,22 +1,38 @@
 /**
  * Admin routes behind the plex-account dialog's "Sign in with Plex", "Check" and "Sign out".
  * The runtime makes and polls the PIN; the token stays here (a credential of the node) and
- * never goes to the browser. Every handler answers JSON and catches its own errors.
+ * never goes to the browser. The routes act on plex-account nodes only, and a stored token
+ * only ever goes to the account's own plex.tv URL, never to one named in a request.
+ * Every handler answers JSON and catches its own errors.
  */
-import type { NodeAPI } from 'node-red';
+import type { NodeAPI, NodeDef } from 'node-red';
 import type { Request, Response, RequestHandler } from 'express';
 import QRCode from 'qrcode';
-import { DEFAULT_DEVICE_NAME, DEFAULT_PLEX_TV_URL, DEFAULT_PRODUCT, HttpClient, PinPoller, PlexError, PlexTvClient, type PollOutcome } from '../../src/core';
-import type { PlexAccountNode, TokenCredentials } from './types';
+import {
+  DEFAULT_DEVICE_NAME, DEFAULT_PLEX_TV_URL, DEFAULT_PRODUCT, HttpClient, PinPoller, PlexError, PlexTvClient,
+  type ClientIdentity, type NewPin, type PollOutcome,
+} from '../../src/core';
+import type { PlexAccountConfig, PlexAccountNode, TokenCredentials } from './types';
 import { t } from './i18n';
 
 type SessionState = 'waiting' | 'approved' | 'expired' | 'cancelled' | 'failed';
 
+/** Whom plex.tv is asked as, and where. */
+interface PlexTvTarget {
+  identity: ClientIdentity;
+  url: string;
+}
+
 interface SignIn {
   accountId: string;
+  /** The strong PIN and, when plex.tv gave one, the 4-character PIN: the ids the dialog may follow. */
   pinIds: number[];
+  /** Where the PINs were made: the token they bring is checked there while the account is not deployed. */
+  target: PlexTvTarget;
   plexTv: PlexTvClient;
   http: HttpClient;
+  /** Each sign-in polls its own PINs: two plex.tv URLs may hand out the same PIN ids. */
+  poller: PinPoller;
   expiresAt: string;
   state: SessionState;
   /** When the dialog last asked for the status: a closed browser tab sends no DELETE. */
@@ -25,6 +41,16 @@ interface SignIn {
   message?: string;
 }
 
+/** A plex-account as the routes find it: running, only deployed (flows stopped), or signed in from the dialog before its first Deploy. */
+interface Account {
+  id: string;
+  node?: PlexAccountNode;
+  config?: PlexAccountConfig;
+  /** Where the dialog signed in an account that is not deployed. */
+  signedInAt?: PlexTvTarget;
+}
+
+const ACCOUNT_TYPE = 'plex-account';
 /** How often the runtime asks plex.tv about a PIN being approved from the dialog. */
 const POLL_INTERVAL_MS = 2000;
 /** How long a finished sign-in still answers the dialog's status request. */
@@ -32,6 +58,10 @@ const KEEP_FINISHED_MS = 10 * 60 * 1000;
 /** A sign-in nobody asks about for this long is given up: the dialog is gone. */
 const ABANDONED_MS = 60_000;
 const NODE_ID = /^[A-Za-z0-9._-]{1,64}$/;
+const PIN_ID = /^\d{1,32}$/;
+/** Longest client identifier, product and device name taken from the dialog. */
+const MAX_TEXT = 200;
+const MAX_URL = 1000;
 
 class RouteError extends Error {
   constructor(readonly status: number, message: string) {
@@ -40,39 +70,56 @@ class RouteError extends Error {
 }
 
 export function registerAdminRoutes(RED: NodeAPI): void {
-  /** Every PIN being polled (strong and 4-character) points at its sign-in. */
-  const signIns = new Map<number, SignIn>();
-  const poller = new PinPoller({
-    check: (id, signal) => {
-      const signIn = signIns.get(id);
-      if (!signIn) return Promise.reject(new PlexError(`PIN ${id} is no longer wanted`, { kind: 'input' }));
-      if (Date.now() - signIn.lastSeen > ABANDONED_MS) {
-        end(signIn, 'cancelled');
-        return Promise.reject(new PlexError(`PIN ${id} is no longer wanted`, { kind: 'input' }));
-      }
-      return signIn.plexTv.checkPin(id, signal);
-    },
-    onOutcome: (outcome) => {
-      finishWith(outcome).catch((error: unknown) => RED.log.warn(`plex-account sign-in: ${String(error)}`));
-    },
-    onWarning: (text) => RED.log.warn(`plex-account sign-in: ${text}`),
-  });
+  /** The current (or recently finished) sign-in of each account: one at a time per account. */
+  const signIns = new Map<string, SignIn>();
+  /** Accounts signed in from the dialog, with where: the only plex.tv their token may go to until they are deployed. */
+  const dialogSignIns = new Map<string, PlexTvTarget>();
+
+  function startSignIn(accountId: string, target: PlexTvTarget, plexTv: PlexTvClient, http: HttpClient, pins: NewPin[]): SignIn {
+    const signIn: SignIn = {
+      accountId,
+      pinIds: pins.map((pin) => pin.id),
+      target,
+      plexTv,
+      http,
+      poller: new PinPoller({
+        check: (id, signal) => {
+          if (Date.now() - signIn.lastSeen > ABANDONED_MS) {
+            end(signIn, 'cancelled');
+            return Promise.reject(new PlexError(`PIN ${id} is no longer wanted`, { kind: 'input' }));
+          }
+          return plexTv.checkPin(id, signal);
+        },
+        onOutcome: (outcome) => {
+          finishWith(signIn, outcome).catch((error: unknown) => RED.log.warn(`plex-account sign-in: ${String(error)}`));
+        },
+        onWarning: (text) => RED.log.warn(`plex-account sign-in: ${text}`),
+      }),
+      expiresAt: pins[0].expiresAt,
+      state: 'waiting',
+      lastSeen: Date.now(),
+    };
+    const previous = signIns.get(accountId);
+    if (previous) end(previous, 'cancelled');
+    signIns.set(accountId, signIn);
+    for (const pin of pins) signIn.poller.add({ id: pin.id, intervalMs: POLL_INTERVAL_MS, expiresAt: Date.parse(pin.expiresAt) });
+    return signIn;
+  }
 
   function end(signIn: SignIn, state: SessionState, fields: Partial<SignIn> = {}): void {
     if (signIn.state !== 'waiting') return;
     Object.assign(signIn, fields, { state });
-    for (const id of signIn.pinIds) poller.cancel(id); // the other PIN; its "cancelled" outcome is ignored below
+    signIn.poller.stop();
     signIn.http.close();
-    setTimeout(() => signIn.pinIds.forEach((id) => signIns.get(id) === signIn && signIns.delete(id)), KEEP_FINISHED_MS).unref();
+    setTimeout(() => signIns.get(signIn.accountId) === signIn && signIns.delete(signIn.accountId), KEEP_FINISHED_MS).unref();
   }
 
-  async function finishWith(outcome: PollOutcome): Promise<void> {
-    const signIn = signIns.get(outcome.id);
-    if (!signIn || signIn.state !== 'waiting') return;
+  async function finishWith(signIn: SignIn, outcome: PollOutcome): Promise<void> {
+    if (signIn.state !== 'waiting') return;
     if (outcome.kind === 'ended') {
       // Either PIN ending alone does not end the sign-in while the other can still be approved.
-      const others = signIn.pinIds.filter((id) => id !== outcome.id && poller.has(id));
-      if (outcome.reason !== 'cancelled' && others.length) return;
+      const others = signIn.pinIds.some((id) => signIn.poller.has(id));
+      if (outcome.reason !== 'cancelled' && others) return;
       end(signIn, outcome.reason === 'cancelled' ? 'cancelled' : 'expired');
       return;
     }
@@ -80,38 +127,90 @@ export function registerAdminRoutes(RED: NodeAPI): void {
       end(signIn, 'failed', { message: outcome.error.message });
       return;
     }
-    const token = outcome.pin.authToken!;
-    storeToken(signIn.accountId, token);
+    signIn.poller.stop(); // the other PIN: one token per sign-in
+    try {
+      keepToken(findAccount(signIn.accountId, { undeployed: true }), outcome.pin.authToken!);
+    } catch (error) {
+      end(signIn, 'failed', { message: (error as Error).message });
+      return;
+    }
+    dialogSignIns.set(signIn.accountId, signIn.target);
     let username: string | undefined;
     let message: string | undefined;
     try {
-      username = (await signIn.plexTv.getUser(token)).value.username;
+      username = (await signIn.plexTv.getUser(outcome.pin.authToken!)).value.username;
     } catch (error) {
       message = t(RED, 'admin.user-unknown', { message: (error as Error).message });
     }
     end(signIn, 'approved', { username, message });
   }
 
-  function accountNode(id: string): PlexAccountNode | undefined {
+  function deployedConfig(id: string): NodeDef | undefined {
+    let found: NodeDef | undefined;
+    try {
+      // The deployed flow config, also while the flows are stopped: getNode only finds running nodes.
+      RED.nodes.eachNode((each) => {
+        if (each.id === id) found = each;
+      });
+    } catch {
+      // no flows loaded yet
+    }
+    return found;
+  }
+
+  /**
+   * The plex-account with this id. Another node's id is answered as an unknown one (404), and so
+   * is an id that is not deployed, unless `undeployed` (a new account signing in from the dialog)
+   * or the dialog has signed it in.
+   */
+  function findAccount(id: string, { undeployed }: { undeployed: boolean }): Account {
     const node = RED.nodes.getNode(id) as PlexAccountNode | null;
-    return node && typeof node.storeToken === 'function' ? node : undefined;
+    const config = deployedConfig(id);
+    const unknown = () => new RouteError(404, t(RED, 'admin.unknown-account'));
+    if ((node && node.type !== ACCOUNT_TYPE) || (config && config.type !== ACCOUNT_TYPE)) throw unknown();
+    if (node || config) return { id, node: node ?? undefined, config: config as PlexAccountConfig | undefined };
+    const signedInAt = dialogSignIns.get(id);
+    if (!signedInAt && !undeployed) throw unknown();
+    return { id, signedInAt };
   }
 
-  function storedToken(id: string): string | undefined {
-    const node = accountNode(id);
-    if (node) return node.token();
-    return (RED.nodes.getCredentials(id) as TokenCredentials | undefined)?.token || undefined;
+  function tokenOf(account: Account): string | undefined {
+    if (account.node) return account.node.token();
+    return (RED.nodes.getCredentials(account.id) as TokenCredentials | undefined)?.token || undefined;
   }
 
-  function storeToken(id: string, token: string | undefined): void {
-    const node = accountNode(id);
-    if (node) {
-      if (token) node.storeToken(token);
-      else node.forgetToken();
+  function keepToken(account: Account, token: string | undefined): void {
+    if (account.node) {
+      if (token) account.node.storeToken(token);
+      else account.node.forgetToken();
       return;
     }
-    const { token: _previous, ...others } = (RED.nodes.getCredentials(id) as TokenCredentials | undefined) ?? {};
-    RED.nodes.addCredentials(id, token ? { ...others, token } : others);
+    const { token: _previous, ...others } = (RED.nodes.getCredentials(account.id) as TokenCredentials | undefined) ?? {};
+    RED.nodes.addCredentials(account.id, token ? { ...others, token } : others);
+  }
+
+  /** The account's own plex.tv, the only one its token goes to: never a URL named in the request. */
+  function ownPlexTv(account: Account, http: HttpClient, req: Request): PlexTvClient {
+    if (account.node?.plexTv) return account.node.plexTv;
+    let target = account.signedInAt;
+    if (account.config) {
+      const { clientIdentifier, product, deviceName, plexTvUrl } = account.config;
+      target = {
+        // Flows stopped: the identity as the node would make it; one written by hand may lack the client identifier.
+        identity: account.node?.identity ?? {
+          clientIdentifier: clientIdentifier?.trim() || targetFromBody(req).identity.clientIdentifier,
+          product: product?.trim() || DEFAULT_PRODUCT,
+          deviceName: deviceName?.trim() || DEFAULT_DEVICE_NAME,
+        },
+        url: plexTvUrl || DEFAULT_PLEX_TV_URL,
+      };
+    }
+    if (!target) throw new RouteError(409, t(RED, 'admin.no-plex-tv-url'));
+    try {
+      return new PlexTvClient(target.identity, http, target.url);
+    } catch (error) {
+      throw new RouteError(409, t(RED, 'admin.plex-tv-url-unusable', { message: (error as Error).message }));
+    }
   }
 
   function accountId(req: Request): string {
@@ -120,31 +219,43 @@ export function registerAdminRoutes(RED: NodeAPI): void {
     return id;
   }
 
-  /** The identity the dialog shows now: the node may not be deployed yet, or be edited since. */
-  function clientFromBody(req: Request, http: HttpClient): PlexTvClient {
-    const body = (req.body ?? {}) as Record<string, unknown>;
-    const text = (value: unknown, fallback: string) => (typeof value === 'string' && value.trim() ? value.trim().slice(0, 200) : fallback);
-    const clientIdentifier = text(body.clientIdentifier, '');
+  /** The identity and plex.tv URL the dialog shows now: the node may not be deployed yet, or be edited since. */
+  function targetFromBody(req: Request): PlexTvTarget {
+    const body: unknown = req.body ?? {};
+    if (typeof body !== 'object' || Array.isArray(body)) throw new RouteError(400, t(RED, 'admin.bad-body'));
+    const text = (field: string, max: number, fallback: string): string => {
+      const value = (body as Record<string, unknown>)[field];
+      if (typeof value !== 'string' || !value.trim()) return fallback;
+      // Cut short, an identifier or a URL would silently name another one.
+      if (value.length > max) throw new RouteError(400, t(RED, 'admin.too-long', { field, max }));
+      return value.trim();
+    };
+    const clientIdentifier = text('clientIdentifier', MAX_TEXT, '');
     if (!clientIdentifier) throw new RouteError(400, t(RED, 'admin.no-client-identifier'));
-    try {
-      return new PlexTvClient(
-        { clientIdentifier, product: text(body.product, DEFAULT_PRODUCT), deviceName: text(body.deviceName, DEFAULT_DEVICE_NAME) },
-        http,
-        text(body.plexTvUrl, DEFAULT_PLEX_TV_URL),
-      );
-    } catch (error) {
-      throw new RouteError(400, (error as Error).message);
-    }
+    return {
+      identity: { clientIdentifier, product: text('product', MAX_TEXT, DEFAULT_PRODUCT), deviceName: text('deviceName', MAX_TEXT, DEFAULT_DEVICE_NAME) },
+      url: text('plexTvUrl', MAX_URL, DEFAULT_PLEX_TV_URL),
+    };
   }
 
   function signInOf(req: Request, id: string): SignIn {
     const given = String(req.params.pinId ?? '');
-    const pinId = /^\d{1,15}$/.test(given) ? Number(given) : NaN;
-    if (Number.isNaN(pinId)) throw new RouteError(400, t(RED, 'admin.bad-pin-id'));
-    const signIn = signIns.get(pinId);
-    // Another account's PIN is answered as unknown: it reveals nothing about that account.
-    if (!signIn || signIn.accountId !== id) throw new RouteError(404, t(RED, 'admin.unknown-pin'));
+    if (!PIN_ID.test(given)) throw new RouteError(400, t(RED, 'admin.bad-pin-id'));
+    const signIn = signIns.get(id);
+    // Compared as text: any id the sign-in handed out is followed, however long. Another account's PIN is answered as unknown.
+    if (!signIn || !signIn.pinIds.some((pinId) => String(pinId) === given)) throw new RouteError(404, t(RED, 'admin.unknown-pin'));
     return signIn;
+  }
+
+  /** The QR code of the auth URL; null when the URL is too long for one: the link and the code still work. */
+  async function qrCodeOf(authUrl: string): Promise<string | null> {
+    try {
+      const svg = await QRCode.toString(authUrl, { type: 'svg', margin: 1, errorCorrectionLevel: 'M' });
+      return `data:image/svg+xml;base64,${Buffer.from(svg).toString('base64')}`;
+    } catch (error) {
+      RED.log.warn(`plex-account sign-in: no QR code: ${(error as Error).message}`);
+      return null;
+    }
   }
 
   function route(handler: (req: Request) => Promise<unknown>): RequestHandler {
@@ -163,28 +274,33 @@ export function registerAdminRoutes(RED: NodeAPI): void {
   const read = RED.auth.needsPermission('plex-account.read');
   const write = RED.auth.needsPermission('plex-account.write');
 
-  RED.httpAdmin.get('/plex-auth/accounts/:id', read, route(async (req) => ({ signedIn: Boolean(storedToken(accountId(req))) })));
+  RED.httpAdmin.get('/plex-auth/accounts/:id', read, route(async (req) => {
+    const account = findAccount(accountId(req), { undeployed: false });
+    return { signedIn: Boolean(tokenOf(account)) };
+  }));
 
   RED.httpAdmin.post('/plex-auth/accounts/:id/pin', write, route(async (req) => {
     const id = accountId(req);
+    findAccount(id, { undeployed: true });
+    const target = targetFromBody(req);
     const http = new HttpClient();
     try {
-      const plexTv = clientFromBody(req, http);
+      let plexTv: PlexTvClient;
+      try {
+        plexTv = new PlexTvClient(target.identity, http, target.url);
+      } catch (error) {
+        throw new RouteError(400, (error as Error).message);
+      }
       const strong = (await plexTv.createPin({ strong: true })).value;
       // plex.tv/link only takes 4-character codes: a second PIN for people who sign in on another device.
       const link = await plexTv.createPin({ strong: false }).then((pin) => pin.value, () => undefined);
-      const signIn: SignIn = { accountId: id, pinIds: [strong.id], plexTv, http, expiresAt: strong.expiresAt, state: 'waiting', lastSeen: Date.now() };
-      if (link) signIn.pinIds.push(link.id);
-      for (const [pin, expiresAt] of [[strong.id, strong.expiresAt], [link?.id, link?.expiresAt]] as const) {
-        if (pin === undefined) continue;
-        signIns.set(pin, signIn);
-        poller.add({ id: pin, intervalMs: POLL_INTERVAL_MS, expiresAt: Date.parse(expiresAt!) });
-      }
-      const svg = await QRCode.toString(strong.authUrl, { type: 'svg', margin: 1, errorCorrectionLevel: 'M' });
+      const qrSvg = await qrCodeOf(strong.authUrl);
+      // Last: nothing that can fail comes after the polling starts.
+      startSignIn(id, target, plexTv, http, link ? [strong, link] : [strong]);
       return {
         pinId: strong.id,
         authUrl: strong.authUrl,
-        qrSvg: `data:image/svg+xml;base64,${Buffer.from(svg).toString('base64')}`,
+        qrSvg,
         code: link?.code ?? null,
         linkUrl: link?.authUrl ?? null,
         linkExpiresAt: link?.expiresAt ?? null,
@@ -210,13 +326,12 @@ export function registerAdminRoutes(RED: NodeAPI): void {
   }));
 
   RED.httpAdmin.post('/plex-auth/accounts/:id/check', write, route(async (req) => {
-    const id = accountId(req);
-    const token = storedToken(id);
+    const account = findAccount(accountId(req), { undeployed: false });
+    const token = tokenOf(account);
     if (!token) return { state: 'signed-out' };
     const http = new HttpClient();
     try {
-      const plexTv = accountNode(id)?.plexTv ?? clientFromBody(req, http);
-      const user = (await plexTv.getUser(token)).value;
+      const user = (await ownPlexTv(account, http, req).getUser(token)).value;
       return { state: 'valid', username: user.username };
     } catch (error) {
       if (!(error instanceof PlexError)) throw error;
@@ -229,8 +344,7 @@ export function registerAdminRoutes(RED: NodeAPI): void {
   }));
 
   RED.httpAdmin.delete('/plex-auth/accounts/:id/token', write, route(async (req) => {
-    const id = accountId(req);
-    storeToken(id, undefined);
+    keepToken(findAccount(accountId(req), { undeployed: false }), undefined);
     return { signedIn: false };
   }));
 }

@@ -5,26 +5,10 @@ import path from 'node:path';
 import { PlexStandIn } from '../../dev/plex-stand-in';
 import type { NodeRed } from '../../dev/node-red-process';
 import { delay } from '../support';
-import { PASSWORD, accountFlow, startWithPackage } from './setup';
+import { PASSWORD, accountFlow, json, startWithPackage, viewer, waitForOutcome } from './setup';
 
 const DEPLOYED = 'a1b2c3d4e5f60708';
 const NEW = 'feedfacecafe0001';
-
-async function json(response: Response): Promise<any> {
-  const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : undefined, text };
-}
-
-/** Polls the status route until the sign-in leaves "waiting". */
-async function waitForOutcome(red: NodeRed, id: string, pinId: number): Promise<any> {
-  const until = Date.now() + 20_000;
-  for (;;) {
-    const { body } = await json(await red.admin('GET', `/plex-auth/accounts/${id}/pin/${pinId}`));
-    if (body.state !== 'waiting') return body;
-    if (Date.now() > until) throw new Error(`sign-in ${pinId} still waiting`);
-    await delay(250);
-  }
-}
 
 describe('plex-account admin routes, in a real node-red with adminAuth', () => {
   const standIn = new PlexStandIn();
@@ -51,10 +35,8 @@ describe('plex-account admin routes, in a real node-red with adminAuth', () => {
   });
 
   it('lets a read-only user see whether an account is signed in, and nothing more (Node-RED answers 401 for a missing permission)', async () => {
-    const token = await (await red.admin('POST', '/auth/token', { client_id: 'node-red-admin', grant_type: 'password', scope: 'read', username: 'viewer', password: PASSWORD })).json() as { access_token: string };
-    const as = (method: string, route: string) => fetch(`${red.url}/plex-auth/accounts/${DEPLOYED}${route}`, {
-      method, headers: { Authorization: `Bearer ${token.access_token}`, 'Content-Type': 'application/json' }, body: method === 'POST' ? JSON.stringify(identity) : undefined,
-    });
+    const asViewer = await viewer(red);
+    const as = (method: string, route: string) => asViewer(method, `/plex-auth/accounts/${DEPLOYED}${route}`, method === 'POST' ? identity : undefined);
     assert.deepEqual(await (await as('GET', '')).json(), { signedIn: false });
     for (const [method, route] of [['POST', '/pin'], ['GET', '/pin/1'], ['DELETE', '/pin/1'], ['POST', '/check'], ['DELETE', '/token']]) {
       const response = await as(method, route);
