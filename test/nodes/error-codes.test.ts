@@ -170,6 +170,18 @@ describe('msg.error.code at a Catch node', () => {
       await loadUnderTest(standIn, 'plex-pin', { ...props, forwardUrl: 'back', forwardUrlType: 'msg' });
       assert.equal(await caughtCode('plex-pin', { payload: 1, back: 42 }), 'PLEX_BAD_INPUT');
     });
+
+    // Types the editor does not offer, but a hand-written flow may set: Node-RED throws for these instead of calling back.
+    for (const [forwardUrlType, forwardUrl, words] of [['json', '{bad', /JSON/], ['re', '[', /regular expression/], ['jsonata', '$$$(', /Expected "\)"/]] as const) {
+      it(`a forwardUrl of type ${forwardUrlType} that cannot be read → PLEX_BAD_INPUT, saying why`, async () => {
+        await loadUnderTest(standIn, 'plex-pin', { ...props, forwardUrl, forwardUrlType });
+        const result = await outcome({ payload: 1 });
+        assert.ok('error' in result);
+        assert.equal(result.error.code, 'PLEX_BAD_INPUT');
+        assert.match(result.error.message, /^PlexError: forwardUrl: /);
+        assert.match(result.error.message, words);
+      });
+    }
   });
 
   describe('plex-poll-token', () => {
