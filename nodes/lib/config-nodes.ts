@@ -17,6 +17,6 @@ export function usableServer(RED: NodeAPI, serverId: string | undefined): { serv
   if (!server) throw new PlexError(t(RED, 'error.no-server'), { kind: 'input' });
   if (!server.client) throw server.configError ?? new PlexError(t(RED, 'error.no-server'), { kind: 'input' });
   const token = server.token();
-  if (!token) throw new PlexError(t(RED, 'error.no-token'), { kind: 'input' });
+  if (!token) throw new PlexError(t(RED, 'error.no-token'), { kind: 'input', code: 'PLEX_NOT_SIGNED_IN' });
   return { server, client: server.client, token };
 }

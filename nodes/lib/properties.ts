@@ -15,11 +15,17 @@ export function evaluateOptional(
 ): Promise<string | undefined> {
   if (!value) return Promise.resolve(undefined);
   return new Promise((resolve, reject) => {
-    RED.util.evaluateNodeProperty(value, type || 'str', node, msg, (error: Error | null, result: unknown) => {
-      if (error) return reject(inputError(`${name}: ${error.message}`));
-      if (result === undefined || result === null || result === '') return resolve(undefined);
-      if (typeof result !== 'string') return reject(inputError(`${name} must be a string, got ${typeof result}`));
-      resolve(result);
-    });
+    const unusable = (error: { message?: string }) => reject(inputError(`${name}: ${error.message ?? String(error)}`));
+    try {
+      RED.util.evaluateNodeProperty(value, type || 'str', node, msg, (error: Error | null, result: unknown) => {
+        if (error) return unusable(error);
+        if (result === undefined || result === null || result === '') return resolve(undefined);
+        if (typeof result !== 'string') return reject(inputError(`${name} must be a string, got ${typeof result}`));
+        resolve(result);
+      });
+    } catch (error) {
+      // Some types (json, re, jsonata) throw instead of calling back; a JSONata error is not even an Error.
+      unusable(error as { message?: string });
+    }
   });
 }

@@ -268,6 +268,7 @@ export class HttpClient {
     const detail = withoutToken(String(err.message ?? error), request.token).replace(/^request to \S+ failed, reason: /, '');
     return new PlexError(`${describe(request)} could not be reached at ${request.url.host}: ${detail} (${reason})`, {
       kind: 'network',
+      systemCode: err.code,
     });
   }
 

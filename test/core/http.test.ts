@@ -360,7 +360,7 @@ describe('PlexError', () => {
   it('turns into plain data for msg.error', () => {
     const error = new PlexError('plex.tv (GET /api/v2/user) answered 401', { kind: 'http', status: 401, plexCode: 1001, plexMessage: 'm', retryAfterMs: 5 });
     assert.deepEqual(JSON.parse(JSON.stringify(error)), {
-      name: 'PlexError', message: 'plex.tv (GET /api/v2/user) answered 401', kind: 'http', status: 401, plexCode: 1001, plexMessage: 'm',
+      name: 'PlexError', message: 'plex.tv (GET /api/v2/user) answered 401', code: 'PLEX_TOKEN_REJECTED', kind: 'http', status: 401, plexCode: 1001, plexMessage: 'm',
     });
     assert.ok(error instanceof Error);
   });
