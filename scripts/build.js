@@ -13,7 +13,8 @@ const from = path.join(root, 'nodes');
 const to = path.join(root, 'dist', 'nodes');
 for (const entry of fs.readdirSync(from, { withFileTypes: true })) {
   if (entry.isDirectory() || entry.name.endsWith('.html')) {
-    fs.cpSync(path.join(from, entry.name), path.join(to, entry.name), { recursive: true });
+    // TypeScript sources are tsc's to compile, not files to ship.
+    fs.cpSync(path.join(from, entry.name), path.join(to, entry.name), { recursive: true, filter: (source) => !source.endsWith('.ts') });
   }
 }
 // Node-RED looks for a module's icons in an icons/ folder beside its node files.
