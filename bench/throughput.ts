@@ -1,34 +1,39 @@
 /**
- * Floor versus flow: the same Plex calls made by a plain node-fetch loop, and by a deployed
- * Node-RED flow (inject -> our node -> a helper node), at 1 and at 32 calls in flight.
+ * What our nodes cost per msg, measured against what no node can avoid: in one Node-RED
+ * runtime, the same transient-token call made by
+ * - plex-transient-token (ours), and ours with `reuse` on;
+ * - a bare node kept in bench/ (node-fetch, the same headers, JSON.parse, send: the limit);
+ * - the core `http request` node (keep-alive on, JSON out), as a user would build it by hand;
+ * each at 1 and at 32 msgs in flight.
  *
- * Driver: the flow runs in node-red-node-test-helper's runtime (the real Node-RED runtime,
- * flows deployed as Node-RED deploys them) in this process, and each call is a press of
- * an inject node, made as the Admin API's POST /inject/:id makes it: inject.receive(msg).
- * Going through that HTTP route (or an http-in endpoint) would add a loopback round trip
- * and an Express request per call on the same two cores, so the figure would measure the
- * driver rather than our nodes. The stand-in runs in its own process for both loops.
+ * Driver: node-red-node-test-helper's runtime (the real Node-RED runtime, flows deployed as
+ * Node-RED deploys them) in this process; each call is a press of an inject node, made as the
+ * Admin API's POST /inject/:id makes it: inject.receive(msg). The stand-in runs in its own
+ * process.
  */
-import http from 'node:http';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import helper from 'node-red-node-test-helper';
 import { identityHeaders } from '../src/core';
 import { allNodes } from '../test/support';
-import { SOURCE, type StandInProcess } from './stand-in-process';
+import type { StandInProcess } from './stand-in-process';
 import { round, summarise } from './stats';
 
 helper.init(require.resolve('node-red'));
 
-const coreNodes = path.join(path.dirname(require.resolve('@node-red/nodes/package.json')), 'core', 'common');
-const injectNode = require(path.join(coreNodes, '20-inject.js'));
-const catchNode = require(path.join(coreNodes, '25-catch.js'));
+const coreNodes = path.dirname(require.resolve('@node-red/nodes/package.json'));
+const injectNode = require(path.join(coreNodes, 'core', 'common', '20-inject.js'));
+const catchNode = require(path.join(coreNodes, 'core', 'common', '25-catch.js'));
+const httpRequestNode = require(path.join(coreNodes, 'core', 'network', '21-httprequest.js'));
+const bareNode = require('./bare-node');
+/** The type bare-node.ts registers. */
+const BARE_TYPE = 'bench-bare-transient-token';
 
-export const CALLS = ['plex-transient-token', 'plex-source-info', 'plex-pin'] as const;
-type CallName = (typeof CALLS)[number];
+export const VARIANTS = ['ours', 'ours-reuse', 'bare', 'http-request'] as const;
+export type Variant = (typeof VARIANTS)[number];
 const CONCURRENCY = [1, 32];
-const ROUND_MS = 500;
-const ROUNDS = 3;
+const ROUND_MS = 600;
+const ROUNDS = 4;
 
 export interface LoadFigures {
   callsPerSecond: number;
@@ -38,14 +43,12 @@ export interface LoadFigures {
 }
 
 export interface ThroughputResult {
-  call: CallName;
   concurrency: number;
-  floor: LoadFigures;
-  flow: LoadFigures;
-  /** flow p50 / floor p50: 1.00 means our nodes and Node-RED add nothing measurable. */
-  p50Ratio: number;
-  /** flow calls/s / floor calls/s. */
-  rateRatio: number;
+  figures: Record<Variant, LoadFigures>;
+  /** ours / bare: p50 (≤ 1.10 wanted) and calls/s (≥ 0.90 wanted). */
+  vsBare: { p50: number; rate: number };
+  /** ours / http request: p50 (≤ 0.85 wanted) and calls/s (≥ 1.15 wanted). */
+  vsHttpRequest: { p50: number; rate: number };
 }
 
 type Call = () => Promise<void>;
@@ -53,7 +56,7 @@ type Call = () => Promise<void>;
 type BenchMsg = { seq: number; error?: { message: string } };
 
 /** Keeps `concurrency` calls in flight for `ms`; returns each call's latency. */
-async function load(call: Call, concurrency: number, ms: number): Promise<{ latencies: number[]; elapsedMs: number }> {
+export async function load(call: Call, concurrency: number, ms: number): Promise<{ latencies: number[]; elapsedMs: number }> {
   const latencies: number[] = [];
   const started = performance.now();
   const end = started + ms;
@@ -75,44 +78,33 @@ function figures(runs: Array<{ latencies: number[]; elapsedMs: number }>): LoadF
   return { callsPerSecond: round((latencies.length / elapsed) * 1000, 0), p50Ms: round(p50, 3), p99Ms: round(p99, 3), calls: latencies.length };
 }
 
-/** The floor: node-fetch with a keep-alive agent, the same URL, headers and JSON parsing. */
-async function floorCalls(standIn: StandInProcess, clientIdentifier: string): Promise<Record<CallName, Call>> {
-  const { default: fetch } = await import('node-fetch');
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
-  const identity = identityHeaders({ clientIdentifier, product: 'Node-RED', deviceName: 'bench' });
-  const withToken = { ...identity, 'X-Plex-Token': standIn.token };
-  const call = (method: string, url: string, headers: Record<string, string>): Call => async () => {
-    const response = await fetch(url, { method, headers, agent });
-    if (!response.ok) throw new Error(`floor: ${url} answered ${response.status}`);
-    await response.json();
-  };
-  return {
-    'plex-transient-token': call('GET', `${standIn.url}/security/token?type=delegation&scope=all`, withToken),
-    'plex-source-info': call('GET', `${standIn.url}/security/resources?source=${encodeURIComponent(SOURCE)}`, withToken),
-    'plex-pin': call('POST', `${standIn.url}/api/v2/pins?strong=true`, identity),
-  };
-}
-
-/** The flow: one inject -> node -> helper chain per call; a Catch node turns errors into failures. */
-async function flowCalls(standIn: StandInProcess, clientIdentifier: string): Promise<Record<CallName, Call>> {
+/** One inject -> node -> helper chain per variant, in one flow; a Catch node turns errors into failures. */
+export async function deployVariants(standIn: StandInProcess): Promise<Record<Variant, Call>> {
+  const clientIdentifier = 'bench-client-0001';
+  const url = `${standIn.url}/security/token?type=delegation&scope=all`;
+  const headers = { ...identityHeaders({ clientIdentifier, product: 'Node-RED', deviceName: 'bench' }), 'X-Plex-Token': standIn.token };
   // Flow nodes sit on a tab and have a position: Node-RED takes the others for config nodes.
   const at = { z: 'tab', x: 100, y: 100 };
-  const chain = (type: CallName, extra: Record<string, unknown>) => [
-    { id: `in-${type}`, type: 'inject', ...at, props: [{ p: 'payload' }], payload: '', payloadType: 'date', repeat: '', once: false, wires: [[type]] },
-    { id: type, type, ...at, wires: [['out']], ...extra },
+  const chain = (variant: Variant, node: { type: string } & Record<string, unknown>) => [
+    { id: `in-${variant}`, type: 'inject', ...at, props: [{ p: 'payload' }], payload: '', payloadType: 'date', repeat: '', once: false, wires: [[variant]] },
+    { id: variant, ...at, wires: [['out']], ...node, type: node.type },
   ];
   const flow = [
     { id: 'tab', type: 'tab' },
     { id: 'acct', type: 'plex-account', clientIdentifier, product: 'Node-RED', deviceName: 'bench', plexTvUrl: standIn.url },
     { id: 'srv', type: 'plex-server', url: standIn.url, account: 'acct' },
-    ...chain('plex-transient-token', { server: 'srv' }),
-    ...chain('plex-source-info', { server: 'srv', source: SOURCE, sourceType: 'str', refresh: false }),
-    ...chain('plex-pin', { account: 'acct', strong: true, forwardUrl: '' }),
+    ...chain('ours', { type: 'plex-transient-token', server: 'srv' }),
+    ...chain('ours-reuse', { type: 'plex-transient-token', server: 'srv', reuse: true }),
+    ...chain('bare', { type: BARE_TYPE, url, headers }),
+    ...chain('http-request', {
+      type: 'http request', method: 'GET', ret: 'obj', paytoqs: 'ignore', url, persist: true, senderr: true, tls: '', proxy: '', authType: '',
+      headers: Object.entries(headers).map(([name, value]) => ({ keyType: 'other', keyValue: name, valueType: 'other', valueValue: value })),
+    }),
     { id: 'out', type: 'helper', ...at },
     { id: 'catcher', type: 'catch', ...at, scope: null, uncaught: false, wires: [['caught']] },
     { id: 'caught', type: 'helper', ...at },
   ];
-  await helper.load([injectNode, catchNode, ...allNodes], flow, { acct: { token: standIn.token } });
+  await helper.load([injectNode, catchNode, httpRequestNode, bareNode, ...allNodes], flow, { acct: { token: standIn.token } });
   const waiting = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
   helper.getNode('out').on('input', (msg) => waiting.get((msg as unknown as BenchMsg).seq)?.resolve());
   helper.getNode('caught').on('input', (msg) => {
@@ -120,45 +112,34 @@ async function flowCalls(standIn: StandInProcess, clientIdentifier: string): Pro
     waiting.get(seq)?.reject(new Error(`flow: ${error?.message}`));
   });
   let seq = 0;
-  const call = (type: CallName): Call => () => {
+  const call = (variant: Variant): Call => () => {
     const id = ++seq;
     return new Promise<void>((resolve, reject) => {
       waiting.set(id, { resolve, reject });
-      helper.getNode(`in-${type}`).receive({ seq: id });
+      helper.getNode(`in-${variant}`).receive({ seq: id });
     }).finally(() => waiting.delete(id));
   };
-  return Object.fromEntries(CALLS.map((type) => [type, call(type)])) as Record<CallName, Call>;
+  return Object.fromEntries(VARIANTS.map((variant) => [variant, call(variant)])) as Record<Variant, Call>;
 }
 
 export async function benchThroughput(standIn: StandInProcess): Promise<ThroughputResult[]> {
   await new Promise<void>((resolve) => helper.startServer(resolve));
-  const clientIdentifier = 'bench-client-0001';
-  const floor = await floorCalls(standIn, clientIdentifier);
-  const flow = await flowCalls(standIn, clientIdentifier);
+  const calls = await deployVariants(standIn);
   const results: ThroughputResult[] = [];
   try {
-    for (const name of CALLS) {
-      await load(floor[name], 8, 300); // warm up sockets and JIT on both paths
-      await load(flow[name], 8, 300);
-      for (const concurrency of CONCURRENCY) {
-        const floorRuns = [];
-        const flowRuns = [];
-        // Alternate the two so that load from elsewhere on the machine falls on both alike.
-        for (let round = 0; round < ROUNDS; round++) {
-          floorRuns.push(await load(floor[name], concurrency, ROUND_MS));
-          flowRuns.push(await load(flow[name], concurrency, ROUND_MS));
-        }
-        const floorFigures = figures(floorRuns);
-        const flowFigures = figures(flowRuns);
-        results.push({
-          call: name,
-          concurrency,
-          floor: floorFigures,
-          flow: flowFigures,
-          p50Ratio: round(flowFigures.p50Ms / floorFigures.p50Ms, 3),
-          rateRatio: round(flowFigures.callsPerSecond / floorFigures.callsPerSecond, 3),
-        });
+    for (const variant of VARIANTS) await load(calls[variant], 8, 400); // warm up sockets and JIT on every path
+    for (const concurrency of CONCURRENCY) {
+      const runs = Object.fromEntries(VARIANTS.map((variant) => [variant, [] as Array<{ latencies: number[]; elapsedMs: number }>])) as Record<Variant, Array<{ latencies: number[]; elapsedMs: number }>>;
+      // Take turns, so that load from elsewhere on the machine falls on every variant alike.
+      for (let turn = 0; turn < ROUNDS; turn++) {
+        for (const variant of VARIANTS) runs[variant].push(await load(calls[variant], concurrency, ROUND_MS));
       }
+      const measured = Object.fromEntries(VARIANTS.map((variant) => [variant, figures(runs[variant])])) as Record<Variant, LoadFigures>;
+      const ratio = (of: Variant, to: Variant) => ({
+        p50: round(measured[of].p50Ms / measured[to].p50Ms, 3),
+        rate: round(measured[of].callsPerSecond / measured[to].callsPerSecond, 3),
+      });
+      results.push({ concurrency, figures: measured, vsBare: ratio('ours', 'bare'), vsHttpRequest: ratio('ours', 'http-request') });
     }
   } finally {
     await helper.unload();

@@ -16,13 +16,13 @@ export = function (RED: NodeAPI): void {
     const node = this;
     const strong = config.strong !== false;
 
-    handleInput(RED, node, async ({ msg, send, signal }) => {
+    handleInput(RED, node, async ({ msg, send, signal, status }) => {
       const { plexTv } = usableAccount(RED, config.account);
       const forwardUrl = strong ? await evaluateOptional(RED, node, config.forwardUrl, config.forwardUrlType, msg) : undefined;
       const { value: pin, warnings } = await plexTv.createPin({ strong, forwardUrl, signal });
       warnAll(node, warnings);
       msg.payload = pin;
-      node.status({ fill: 'green', shape: 'dot', text: statusText(RED, strong ? 'pin-strong' : 'pin-code', { code: pin.code }) });
+      status({ fill: 'green', shape: 'dot', text: statusText(RED, strong ? 'pin-strong' : 'pin-code', { code: pin.code }) });
       send(msg);
     });
   }

@@ -24,13 +24,13 @@ export = function (RED: NodeAPI): void {
     RED.nodes.createNode(this, config);
     const node = this;
 
-    handleInput(RED, node, async ({ msg, send, signal }) => {
+    handleInput(RED, node, async ({ msg, send, signal, status }) => {
       const { client, token } = usableServer(RED, config.server);
       const source = parseSource(await sourceOf(RED, node, config, msg));
       const { value, warnings } = await client.sourceInfo(token, source, config.refresh === true, signal);
       warnAll(node, warnings);
       msg.payload = value;
-      node.status({ fill: 'green', shape: 'dot', text: statusText(RED, 'connections', { count: value.connections.length }) });
+      status({ fill: 'green', shape: 'dot', text: statusText(RED, 'connections', { count: value.connections.length }) });
       send(msg);
     });
   }

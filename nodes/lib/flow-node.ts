@@ -1,4 +1,5 @@
-import type { Node, NodeAPI, NodeMessageInFlow, NodeMessage } from 'node-red';
+import type { Node, NodeAPI, NodeMessageInFlow, NodeMessage, NodeStatus } from 'node-red';
+import { setMaxListeners } from 'node:events';
 import { PlexError } from '../../src/core';
 import { t } from './i18n';
 
@@ -10,6 +11,57 @@ export interface InputContext {
   send: Send;
   /** Ends when the node closes, so that requests in flight stop. */
   signal: AbortSignal;
+  /** Shows a status under the node (on change only, a few times a second at most). */
+  status: (status: NodeStatus) => void;
+}
+
+/** At most one status every this long: each one goes to every open editor. */
+const STATUS_EVERY_MS = 200;
+
+/**
+ * node.status on change only, and at most every STATUS_EVERY_MS; the last status asked for
+ * during a pause is shown when it ends, so the node always ends up showing the latest.
+ */
+export class StatusLine {
+  private shown = '';
+  private shownAt = 0;
+  private latest?: NodeStatus;
+  private timer?: NodeJS.Timeout;
+
+  constructor(private readonly node: Node) {}
+
+  show(status: NodeStatus): void {
+    if (this.timer) {
+      this.latest = status;
+      return;
+    }
+    const wait = this.shownAt + STATUS_EVERY_MS - Date.now();
+    if (wait <= 0) return this.put(status);
+    this.latest = status;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      const latest = this.latest!;
+      this.latest = undefined;
+      this.put(latest);
+    }, wait);
+  }
+
+  /** Clears the status and forgets a pending one: the node is closing. */
+  clear(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.latest = undefined;
+    this.shown = '';
+    this.node.status({});
+  }
+
+  private put(status: NodeStatus): void {
+    const key = `${status.fill}|${status.shape}|${status.text}`;
+    if (key === this.shown) return;
+    this.shown = key;
+    this.shownAt = Date.now();
+    this.node.status(status);
+  }
 }
 
 /** Texts for node.status are short and come from the catalogs. */
@@ -37,14 +89,17 @@ export function handleInput(
   handler: (input: InputContext) => Promise<void>,
   options: { busyStatus?: string } = {},
 ): void {
-  const inFlight = new Set<AbortController>();
+  // One signal for every request of this node: they all end when it closes.
+  const closing = new AbortController();
+  setMaxListeners(Infinity, closing.signal); // one listener per request in flight: 1,000 msgs at once are not a leak
+  const statusLine = new StatusLine(node);
+  const status = (shown: NodeStatus) => statusLine.show(shown);
+  const busy: NodeStatus = { fill: 'blue', shape: 'dot', text: statusText(RED, options.busyStatus ?? 'requesting') };
   node.on('input', (msg: NodeMessageInFlow, send: Send, done: Done) => {
-    const controller = new AbortController();
-    inFlight.add(controller);
-    node.status({ fill: 'blue', shape: 'dot', text: statusText(RED, options.busyStatus ?? 'requesting') });
+    statusLine.show(busy);
     let outcome: Promise<void>;
     try {
-      outcome = handler({ msg, send, signal: controller.signal });
+      outcome = handler({ msg, send, signal: closing.signal, status });
     } catch (error) {
       outcome = Promise.reject(error);
     }
@@ -52,18 +107,16 @@ export function handleInput(
       .then(
         () => done(),
         (error: unknown) => {
-          if (controller.signal.aborted) return done(); // closed: nobody is listening any more
-          node.status({ fill: 'red', shape: 'ring', text: errorStatus(RED, error) });
+          if (closing.signal.aborted) return done(); // closed: nobody is listening any more
+          statusLine.show({ fill: 'red', shape: 'ring', text: errorStatus(RED, error) });
           done(error instanceof Error ? error : new Error(String(error)));
         },
       )
-      .catch((error: unknown) => node.error(error)) // a throwing done() must not become an unhandled rejection
-      .finally(() => inFlight.delete(controller));
+      .catch((error: unknown) => node.error(error)); // a throwing done() must not become an unhandled rejection
   });
   node.on('close', (_removed: boolean, done: () => void) => {
-    for (const controller of inFlight) controller.abort();
-    inFlight.clear();
-    node.status({});
+    closing.abort();
+    statusLine.clear();
     done();
   });
 }

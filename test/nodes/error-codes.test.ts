@@ -16,9 +16,10 @@ interface FaultCase {
   name: string;
   fault: Fault;
   code: PlexErrorCode;
-  /** A fault that may pass: the PIN poller retries it instead of ending the PIN. */
-  passes?: boolean;
 }
+
+/** While a PIN is polled only these end it (plex.tv saying the request is wrong, or a refused redirect); every other fault may pass. */
+const endsPolling = ({ fault }: FaultCase) => ('status' in fault && (fault.status === 400 || fault.status === 401)) || 'redirect' in fault;
 
 /** The answers every peer may give; `shapes` are a JSON and an XML answer that lack a field the node relies on. */
 function answerFaults(shapes: { json: string; xml: string }): FaultCase[] {
@@ -29,16 +30,16 @@ function answerFaults(shapes: { json: string; xml: string }): FaultCase[] {
     { name: '403 HTML page', fault: { status: 403, body: '<html><head><title>Forbidden</title></head><body><h1>403 Forbidden</h1></body></html>', contentType: 'text/html' }, code: 'PLEX_HTTP' },
     { name: '422 "Invalid token"', fault: { status: 422, body: '{"errors":[{"code":1001,"message":"Invalid token"}]}' }, code: 'PLEX_TOKEN_REJECTED' },
     { name: '422 about something else', fault: { status: 422, body: '{"errors":[{"code":1099,"message":"Thumbprint Already Taken"}]}' }, code: 'PLEX_HTTP' },
-    { name: '429 with Retry-After', fault: { status: 429, body: '{"errors":[{"code":1003,"message":"API rate limit exceeded"}]}', headers: { 'Retry-After': '5' } }, code: 'PLEX_RATE_LIMITED', passes: true },
-    { name: '500', fault: { status: 500, body: 'boom', contentType: 'text/plain' }, code: 'PLEX_HTTP', passes: true },
-    { name: '503 HTML page', fault: { status: 503, body: '<html><head><title>Down for maintenance</title></head></html>', contentType: 'text/html' }, code: 'PLEX_HTTP', passes: true },
+    { name: '429 with Retry-After', fault: { status: 429, body: '{"errors":[{"code":1003,"message":"API rate limit exceeded"}]}', headers: { 'Retry-After': '5' } }, code: 'PLEX_RATE_LIMITED'},
+    { name: '500', fault: { status: 500, body: 'boom', contentType: 'text/plain' }, code: 'PLEX_HTTP'},
+    { name: '503 HTML page', fault: { status: 503, body: '<html><head><title>Down for maintenance</title></head></html>', contentType: 'text/html' }, code: 'PLEX_HTTP'},
     { name: 'HTML on 200', fault: { status: 200, body: '<!doctype html><html><body>login</body></html>', contentType: 'text/html' }, code: 'PLEX_BAD_ANSWER' },
     { name: 'an empty body', fault: { status: 200, body: '' }, code: 'PLEX_BAD_ANSWER' },
     { name: 'truncated JSON', fault: { status: 200, body: '{"MediaContainer":{"id":5,"code":"AB' }, code: 'PLEX_BAD_ANSWER' },
     { name: 'JSON of the wrong shape', fault: { status: 200, body: shapes.json }, code: 'PLEX_BAD_ANSWER' },
     { name: 'XML without a relied field', fault: { status: 200, body: shapes.xml, contentType: 'text/xml' }, code: 'PLEX_BAD_ANSWER' },
     { name: 'a 50 MB body', fault: { bytes: 50 * 1024 * 1024 }, code: 'PLEX_BAD_ANSWER' },
-    { name: 'a reset connection', fault: { reset: true }, code: 'PLEX_UNREACHABLE', passes: true },
+    { name: 'a reset connection', fault: { reset: true }, code: 'PLEX_UNREACHABLE'},
     { name: 'a redirect to another host', fault: { redirect: 'http://127.0.0.2:1/elsewhere', status: 307 }, code: 'PLEX_HTTP' },
   ];
 }
@@ -188,12 +189,27 @@ describe('msg.error.code at a Catch node', () => {
     const poll = (props: Record<string, unknown> = {}) =>
       loadUnderTest(standIn, 'plex-poll-token', { account: 'acct', interval: 1, timeout: 0, store: false, ...props }, { outputs: 2, token: null });
 
-    // Faults that pass (429, 5xx, reset) do not end a PIN: the poller tries again (pin-and-poll.test.ts).
-    for (const { name, fault, code } of plexTvFaults.filter((fault) => !fault.passes)) {
+    for (const { name, fault, code } of plexTvFaults.filter(endsPolling)) {
       it(`${name} ends the PIN → ${code}`, async () => {
         await poll();
         standIn.fail(/^GET \/api\/v2\/pins\/4242/, fault);
         assert.equal(await caughtCode('plex-poll-token', { payload: 4242 }), code);
+      });
+    }
+
+    // Every other fault may pass: a user who approves a moment later still gets the token.
+    for (const { name, fault } of plexTvFaults.filter((each) => !endsPolling(each))) {
+      it(`${name} does not end the PIN: polling goes on and the approval comes out`, async () => {
+        await poll();
+        const created = await fetch(`${standIn.url}/api/v2/pins`, { method: 'POST', headers: { 'X-Plex-Client-Identifier': 'client-under-test', Accept: 'application/json' } });
+        const id = ((await created.json()) as { id: number }).id;
+        standIn.fail(new RegExp(`^GET /api/v2/pins/${id}`), fault);
+        const result = outcome({ payload: id }, 15_000);
+        await new Promise((resolve) => setTimeout(resolve, 300)); // the fault is answered first
+        const token = standIn.approve(id);
+        const approved = await result;
+        assert.ok('port' in approved && approved.port === 0, JSON.stringify(approved));
+        assert.equal(approved.msg.payload.authToken, token);
       });
     }
 
