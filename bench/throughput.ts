@@ -6,26 +6,16 @@
  * - the core `http request` node (keep-alive on, JSON out), as a user would build it by hand;
  * each at 1 and at 32 msgs in flight.
  *
- * Driver: node-red-node-test-helper's runtime (the real Node-RED runtime, flows deployed as
- * Node-RED deploys them) in this process; each call is a press of an inject node, made as the
- * Admin API's POST /inject/:id makes it: inject.receive(msg). The stand-in runs in its own
- * process.
+ * Driver: a real Node-RED embedded in this process (embedded-red.ts), the flow deployed as the
+ * editor deploys it; each call is a press of an inject node, made as the Admin API's
+ * POST /inject/:id makes it: inject.receive(msg). The stand-in runs in its own process.
  */
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import helper from 'node-red-node-test-helper';
 import { identityHeaders } from '../src/core';
-import { allNodes } from '../test/support';
 import type { StandInProcess } from './stand-in-process';
+import { startEmbeddedNodeRed, type EmbeddedNodeRed } from './embedded-red';
 import { round, summarise } from './stats';
 
-helper.init(require.resolve('node-red'));
-
-const coreNodes = path.dirname(require.resolve('@node-red/nodes/package.json'));
-const injectNode = require(path.join(coreNodes, 'core', 'common', '20-inject.js'));
-const catchNode = require(path.join(coreNodes, 'core', 'common', '25-catch.js'));
-const httpRequestNode = require(path.join(coreNodes, 'core', 'network', '21-httprequest.js'));
-const bareNode = require('./bare-node');
 /** The type bare-node.ts registers. */
 const BARE_TYPE = 'bench-bare-transient-token';
 
@@ -79,7 +69,7 @@ function figures(runs: Array<{ latencies: number[]; elapsedMs: number }>): LoadF
 }
 
 /** One inject -> node -> helper chain per variant, in one flow; a Catch node turns errors into failures. */
-export async function deployVariants(standIn: StandInProcess): Promise<Record<Variant, Call>> {
+export async function deployVariants(standIn: StandInProcess): Promise<{ red: EmbeddedNodeRed; calls: Record<Variant, Call> }> {
   const clientIdentifier = 'bench-client-0001';
   const url = `${standIn.url}/security/token?type=delegation&scope=all`;
   const headers = { ...identityHeaders({ clientIdentifier, product: 'Node-RED', deviceName: 'bench' }), 'X-Plex-Token': standIn.token };
@@ -100,14 +90,16 @@ export async function deployVariants(standIn: StandInProcess): Promise<Record<Va
       type: 'http request', method: 'GET', ret: 'obj', paytoqs: 'ignore', url, persist: true, senderr: true, tls: '', proxy: '', authType: '',
       headers: Object.entries(headers).map(([name, value]) => ({ keyType: 'other', keyValue: name, valueType: 'other', valueValue: value })),
     }),
-    { id: 'out', type: 'helper', ...at },
+    // Ends of the chains: an inactive debug node drops the msg; its input is where the driver listens.
+    { id: 'out', type: 'debug', ...at, active: false, tosidebar: false, console: false, wires: [] },
     { id: 'catcher', type: 'catch', ...at, scope: null, uncaught: false, wires: [['caught']] },
-    { id: 'caught', type: 'helper', ...at },
+    { id: 'caught', type: 'debug', ...at, active: false, tosidebar: false, console: false, wires: [] },
   ];
-  await helper.load([injectNode, catchNode, httpRequestNode, bareNode, ...allNodes], flow, { acct: { token: standIn.token } });
+  const red = await startEmbeddedNodeRed(flow, { acct: { token: standIn.token } });
+  const node = (id: string) => red.nodes.getNode(id)!;
   const waiting = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
-  helper.getNode('out').on('input', (msg) => waiting.get((msg as unknown as BenchMsg).seq)?.resolve());
-  helper.getNode('caught').on('input', (msg) => {
+  node('out').on('input', (msg) => waiting.get((msg as unknown as BenchMsg).seq)?.resolve());
+  node('caught').on('input', (msg) => {
     const { seq, error } = msg as unknown as BenchMsg;
     waiting.get(seq)?.reject(new Error(`flow: ${error?.message}`));
   });
@@ -116,15 +108,14 @@ export async function deployVariants(standIn: StandInProcess): Promise<Record<Va
     const id = ++seq;
     return new Promise<void>((resolve, reject) => {
       waiting.set(id, { resolve, reject });
-      helper.getNode(`in-${variant}`).receive({ seq: id });
+      node(`in-${variant}`).receive({ seq: id });
     }).finally(() => waiting.delete(id));
   };
-  return Object.fromEntries(VARIANTS.map((variant) => [variant, call(variant)])) as Record<Variant, Call>;
+  return { red, calls: Object.fromEntries(VARIANTS.map((variant) => [variant, call(variant)])) as Record<Variant, Call> };
 }
 
 export async function benchThroughput(standIn: StandInProcess): Promise<ThroughputResult[]> {
-  await new Promise<void>((resolve) => helper.startServer(resolve));
-  const calls = await deployVariants(standIn);
+  const { red, calls } = await deployVariants(standIn);
   const results: ThroughputResult[] = [];
   try {
     for (const variant of VARIANTS) await load(calls[variant], 8, 400); // warm up sockets and JIT on every path
@@ -142,8 +133,7 @@ export async function benchThroughput(standIn: StandInProcess): Promise<Throughp
       results.push({ concurrency, figures: measured, vsBare: ratio('ours', 'bare'), vsHttpRequest: ratio('ours', 'http-request') });
     }
   } finally {
-    await helper.unload();
-    await new Promise<void>((resolve) => helper.stopServer(resolve));
+    await red.stop();
   }
   return results;
 }

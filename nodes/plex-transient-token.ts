@@ -20,6 +20,7 @@ export = function (RED: NodeAPI): void {
     RED.nodes.createNode(this, config);
     const node = this;
     const reuse = config.reuse === true;
+    const ready = { fill: 'green', shape: 'dot', text: statusText(RED, 'token-ready') } as const;
 
     handleInput(RED, node, async ({ msg, send, signal, status }) => {
       const { server, client, token } = usableServer(RED, config.server);
@@ -34,7 +35,7 @@ export = function (RED: NodeAPI): void {
       }
       warnAll(node, answer.warnings);
       msg.payload = { ...answer.value }; // each msg its own copy
-      status({ fill: 'green', shape: 'dot', text: statusText(RED, 'token-ready') });
+      status(ready);
       send(msg);
     });
   }

@@ -24,7 +24,7 @@ export interface HttpClientOptions {
 export interface PlexRequest {
   method: 'GET' | 'POST';
   url: URL;
-  headers: Record<string, string>;
+  headers: Readonly<Record<string, string>>;
   /** Sent as X-Plex-Token, only to the request's own origin. */
   token?: string;
   /** Stops the request early (the node closed). */
@@ -148,6 +148,7 @@ export class HttpClient {
   private readonly maxBodyBytes: number;
   private readonly tls: TlsSettings;
   private readonly agents = new Map<string, http.Agent>();
+  private readonly agentsByOrigin = new Map<string, http.Agent>();
 
   constructor(options: HttpClientOptions = {}) {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -155,12 +156,18 @@ export class HttpClient {
     this.tls = options.tls ?? {};
   }
 
-  /** Keep-alive agents, one per protocol and proxy (http_proxy, https_proxy, no_proxy as Node-RED reads them). */
+  /**
+   * Keep-alive agents, one per protocol and proxy (http_proxy, https_proxy, no_proxy as
+   * Node-RED reads them, once per origin: the environment is read when a client starts, as
+   * Node-RED's own HTTP nodes do).
+   */
   private agentFor(url: URL): http.Agent {
+    let agent = this.agentsByOrigin.get(url.origin);
+    if (agent) return agent;
     const secure = url.protocol === 'https:';
     const proxy = getProxyForUrl(url.href) || '';
     const key = `${url.protocol}|${proxy}`;
-    let agent = this.agents.get(key);
+    agent = this.agents.get(key);
     if (!agent) {
       const common = { keepAlive: true, maxSockets: 64, ...(secure ? this.tls : {}) };
       if (proxy) {
@@ -170,6 +177,7 @@ export class HttpClient {
       }
       this.agents.set(key, agent);
     }
+    this.agentsByOrigin.set(url.origin, agent);
     return agent;
   }
 
@@ -276,5 +284,6 @@ export class HttpClient {
   close(): void {
     for (const agent of this.agents.values()) agent.destroy();
     this.agents.clear();
+    this.agentsByOrigin.clear();
   }
 }

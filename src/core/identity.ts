@@ -53,6 +53,9 @@ export function identityHeaders(identity: ClientIdentity): Record<string, string
   };
 }
 
+/** The X-Plex-* names of a header set that cannot travel as headers; a client's set is looked at once. */
+const unsafeNames = new WeakMap<object, string[]>();
+
 /** What an HTTP header may carry as it is: printable ASCII. */
 const HEADER_SAFE = /^[\x20-\x7e]*$/;
 
@@ -61,8 +64,12 @@ const HEADER_SAFE = /^[\x20-\x7e]*$/;
  * ERR_INVALID_CHAR). Plex takes every X-Plex-* value as a query parameter too, UTF-8
  * percent-encoded, as its web client sends them: such values travel there instead.
  */
-export function withHeaderSafeIdentity(url: URL, headers: Record<string, string>): { url: URL; headers: Record<string, string> } {
-  const unsafe = Object.keys(headers).filter((name) => name.startsWith('X-Plex-') && !HEADER_SAFE.test(headers[name]));
+export function withHeaderSafeIdentity(url: URL, headers: Readonly<Record<string, string>>): { url: URL; headers: Readonly<Record<string, string>> } {
+  let unsafe = unsafeNames.get(headers);
+  if (!unsafe) {
+    unsafe = Object.keys(headers).filter((name) => name.startsWith('X-Plex-') && !HEADER_SAFE.test(headers[name]));
+    unsafeNames.set(headers, unsafe);
+  }
   if (!unsafe.length) return { url, headers };
   const moved = new URL(url);
   const kept = { ...headers };

@@ -76,20 +76,23 @@ export function parseServerUrl(value: unknown): URL {
 /** The /security operations of one Plex Media Server, with the token that server accepts. */
 export class MediaServerClient {
   private readonly baseUrl: URL;
+  /** Built once: every call carries the same identity. */
+  private readonly headers: Readonly<Record<string, string>>;
 
   constructor(
     serverUrl: string,
-    private readonly identity: ClientIdentity,
+    identity: ClientIdentity,
     private readonly http: HttpClient,
   ) {
     this.baseUrl = parseServerUrl(serverUrl);
+    this.headers = identityHeaders(identity);
   }
 
   /** A GET of one /security operation, with the token as a header (never in the query). */
   private get(path: string, query: Record<string, string>, token: string, signal?: AbortSignal) {
     const url = new URL(path, this.baseUrl);
     for (const [key, value] of Object.entries(query)) url.searchParams.set(key, value);
-    return this.http.request({ method: 'GET', url, headers: identityHeaders(this.identity), token, signal, peer: 'Plex Media Server' });
+    return this.http.request({ method: 'GET', url, headers: this.headers, token, signal, peer: 'Plex Media Server' });
   }
 
   /** A new delegation token, valid for up to 48 hours (less if the server restarts). */
