@@ -46,6 +46,9 @@ function storable(msg: NodeMessage): Record<string, unknown> {
   }
 }
 
+/** How long a burst of changes is gathered before the PINs are saved and the status shown. */
+const SETTLE_MS = 100;
+
 function formatLeft(ms: number): string {
   const seconds = Math.max(0, Math.ceil(ms / 1000));
   return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`;
@@ -61,12 +64,13 @@ export = function (RED: NodeAPI): void {
     const timeoutMs = Math.max(0, Number(config.timeout) || 0) * 1000;
     const waiters = new Map<number, Waiter[]>();
     let ticker: NodeJS.Timeout | undefined;
+    let settle: NodeJS.Timeout | undefined;
 
     const poller = new PinPoller({
       check: (id, signal) => usableAccount(RED, config.account).plexTv.checkPin(id, signal),
       onOutcome: deliver,
       onWarning: (text) => node.warn(text),
-      onChange: showStatus,
+      onChange: changed,
     });
 
     function deliver(outcome: PollOutcome): void {
@@ -94,8 +98,19 @@ export = function (RED: NodeAPI): void {
         for (const { done } of list) done(outcome.error);
         node.status({ fill: 'red', shape: 'ring', text: errorStatus(RED, outcome.error) });
       }
-      persist();
-      showStatus();
+      changed();
+    }
+
+    /**
+     * Saving the pending PINs and showing the status look at every PIN: done once for a burst of
+     * changes (10,000 PINs arriving at once), not once per change.
+     */
+    function changed(): void {
+      settle ??= setTimeout(() => {
+        settle = undefined;
+        persist();
+        showStatus();
+      }, SETTLE_MS);
     }
 
     function persist(): void {
@@ -156,7 +171,7 @@ export = function (RED: NodeAPI): void {
         const id = pinIdOf(msg.payload);
         usableAccount(RED, config.account);
         wait(id, { msg, send, done }, { timeoutAt: timeoutMs ? Date.now() + timeoutMs : undefined, expiresAt: expiryOf(msg.payload) });
-        persist();
+        changed();
       } catch (error) {
         node.status({ fill: 'red', shape: 'ring', text: errorStatus(RED, error) });
         done(error as Error);
@@ -164,6 +179,7 @@ export = function (RED: NodeAPI): void {
     });
 
     node.on('close', (removed: boolean, done: () => void) => {
+      clearTimeout(settle);
       if (removed) state.setPolls(node.id, []);
       else persist();
       poller.stop();
