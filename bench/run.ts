@@ -8,6 +8,7 @@ import path from 'node:path';
 import { startStandInProcess } from './stand-in-process';
 import { benchThroughput, type ThroughputResult } from './throughput';
 import { benchValidation } from './validation';
+import { benchHostileBodies } from './hostile-bodies';
 import { benchStartup } from './startup';
 import { benchPolling } from './polling';
 import { formatTable, type Row } from './stats';
@@ -19,6 +20,11 @@ async function main(): Promise<void> {
   const validation = benchValidation();
   for (const { schema, nsPerResponse, runtimeCompiledNs, standaloneNs } of validation) {
     rows.push({ section: 'validation', measure: `${schema}: ns/response (validator alone: runtime-compiled ${runtimeCompiledNs}, standalone ${standaloneNs})`, value: String(nsPerResponse), target: '< 2000', met: nsPerResponse < 2000 });
+  }
+
+  const hostileBodies = await benchHostileBodies();
+  for (const { name, status, stallMs } of hostileBodies) {
+    rows.push({ section: 'hostile body', measure: `${name}, answered ${status}: event-loop stall`, value: `${stallMs} ms`, target: '< 50 ms', met: stallMs < 50 });
   }
 
   const standIn = await startStandInProcess();
@@ -59,7 +65,7 @@ async function main(): Promise<void> {
   const dir = path.join(repoRoot, 'bench', 'results');
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  fs.writeFileSync(file, JSON.stringify({ machine, validation, throughput, polling, startup, rows }, null, 2));
+  fs.writeFileSync(file, JSON.stringify({ machine, validation, hostileBodies, throughput, polling, startup, rows }, null, 2));
   console.log(`\nwritten to ${path.relative(process.cwd(), file)}`);
 }
 

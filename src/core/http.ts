@@ -66,26 +66,37 @@ interface PlexMessage {
   message?: string;
 }
 
-/** Plex's own words from an error body: JSON or XML `errors`, or an HTML page's title. */
-export function plexMessageOf(text: string): PlexMessage {
-  const trimmed = text.trim();
-  if (!trimmed) return {};
-  let parsed: unknown;
-  if (trimmed.startsWith('{')) {
-    try {
-      parsed = JSON.parse(trimmed);
-    } catch {
-      return {};
-    }
-  } else if (/^<(\?xml|errors|Response|MediaContainer)\b/i.test(trimmed)) {
-    parsed = parsePlexXml(trimmed);
-  } else if (/<html|<!doctype html|<title|<h1/i.test(trimmed)) {
-    const heading = /<title[^>]*>([^<]*)<\/title>/i.exec(trimmed) ?? /<h1[^>]*>([^<]*)<\/h1>/i.exec(trimmed);
-    const message = heading?.[1].replace(/\s+/g, ' ').trim();
-    return message ? { message: message.slice(0, 200) } : {};
-  } else {
-    return {};
+/** Plex's messages are short; a longer one is cut, so that a peer cannot fill a log line. */
+const MAX_MESSAGE_LENGTH = 200;
+/** An HTML error page names itself near its start; further text is not searched. */
+const HTML_SCAN_BYTES = 64 * 1024;
+
+/**
+ * The text of the first `<name ...>text</name>` in `html` (any case), in one forward scan:
+ * a candidate that fails is never read again, however hostile the page.
+ */
+function textOfElement(html: string, name: string): string | undefined {
+  const opening = new RegExp(`<${name}`, 'gi');
+  const closing = `</${name}>`;
+  while (opening.exec(html)) {
+    const contentStart = html.indexOf('>', opening.lastIndex) + 1;
+    if (contentStart === 0) return undefined;
+    const contentEnd = html.indexOf('<', contentStart);
+    if (contentEnd < 0) return undefined;
+    if (html.slice(contentEnd, contentEnd + closing.length).toLowerCase() === closing) return html.slice(contentStart, contentEnd);
+    // Every candidate before contentEnd would find the same ">" and "<", and fail the same way.
+    opening.lastIndex = contentEnd;
   }
+  return undefined;
+}
+
+/** Plex's words cleaned up: the token out first, then cut, so that no cut leaves part of a token behind. */
+function cleanMessage(message: string, token: string | undefined): string {
+  return withoutToken(message, token).slice(0, MAX_MESSAGE_LENGTH);
+}
+
+/** Plex's `errors` list (JSON, or XML read into the same shape): the first entry's code and message. */
+function firstPlexError(parsed: unknown, token: string | undefined): PlexMessage {
   const record = parsed as { errors?: unknown; error?: unknown } | undefined;
   const list = record?.errors ?? record?.error;
   const first = Array.isArray(list) ? list[0] : (list as { error?: unknown } | undefined)?.error ?? list;
@@ -94,8 +105,27 @@ export function plexMessageOf(text: string): PlexMessage {
   const code = Number(entry.code);
   return {
     code: Number.isInteger(code) ? code : undefined,
-    message: typeof entry.message === 'string' ? entry.message.slice(0, 200) : undefined,
+    message: typeof entry.message === 'string' ? cleanMessage(entry.message, token) : undefined,
   };
+}
+
+/**
+ * Plex's own words from an error body: JSON or XML `errors`, or an HTML page's title.
+ * `token`, when given, is redacted before the message is cut to length. Junk gives nothing.
+ */
+export function plexMessageOf(text: string, token?: string): PlexMessage {
+  const trimmed = text.trim();
+  if (trimmed.startsWith('{') || /^<(\?xml|errors|Response|MediaContainer)\b/i.test(trimmed)) {
+    try {
+      return firstPlexError(trimmed.startsWith('{') ? JSON.parse(trimmed) : parsePlexXml(trimmed), token);
+    } catch {
+      return {};
+    }
+  }
+  const head = trimmed.slice(0, HTML_SCAN_BYTES);
+  if (!/<html|<!doctype html|<title|<h1/i.test(head)) return {};
+  const message = (textOfElement(head, 'title') ?? textOfElement(head, 'h1'))?.replace(/\s+/g, ' ').trim();
+  return message ? { message: cleanMessage(message, token) } : {};
 }
 
 function describe(request: PlexRequest): string {
@@ -131,7 +161,13 @@ function parseSuccessBody(text: string, contentType: string, request: PlexReques
     }
   }
   if (/^<(\?xml|MediaContainer|pin|user)\b/i.test(trimmed) && !/<html/i.test(trimmed.slice(0, 512))) {
-    const parsed = parsePlexXml(trimmed);
+    let parsed: Record<string, unknown> | undefined;
+    try {
+      parsed = parsePlexXml(trimmed);
+    } catch (error) {
+      // An answer that cannot be read, never a network fault (those are tried again).
+      throw new PlexError(`${describe(request)} answered with XML that cannot be read (${(error as Error).message})`, { kind: 'response' });
+    }
     if (parsed) return parsed;
   }
   const kind = /<html|<!doctype html/i.test(trimmed.slice(0, 512)) ? 'an HTML page' : `"${contentType || 'unknown'}" content`;
@@ -207,6 +243,9 @@ export class HttpClient {
           redirect: 'manual',
           agent: this.agentFor(url),
           size: this.maxBodyBytes,
+          // Plex's answers are small. Left compressed, a peer's broken gzip would fail while the
+          // body is read and pass for a network fault, which the poller tries again.
+          compress: false,
           signal,
         });
         const location = response.headers.get('location');
@@ -235,7 +274,7 @@ export class HttpClient {
         if (response.ok) {
           return { status: response.status, body: parseSuccessBody(text, response.headers.get('content-type') ?? '', request) };
         }
-        const plex = plexMessageOf(text);
+        const plex = plexMessageOf(text, request.token);
         const statusLine = `${response.status} ${response.statusText}`.trim();
         // An HTML error page's title often only repeats the status line: say it once.
         const says = plex.message && plex.message !== statusLine && plex.message !== response.statusText;
@@ -246,7 +285,7 @@ export class HttpClient {
           kind: 'http',
           status: response.status,
           plexCode: plex.code,
-          plexMessage: plex.message && withoutToken(plex.message, request.token),
+          plexMessage: plex.message,
           retryAfterMs: parseRetryAfter(response.headers.get('retry-after')),
         });
       }

@@ -90,6 +90,16 @@ describe('HttpClient', () => {
       assert.equal(error.plexMessage, 'Code not found or expired');
     });
 
+    it('gives no Plex message for an error body nested 100,000 levels deep, and keeps the status', async () => {
+      const peer = await server(answer(400, `<errors>${'<error>'.repeat(100_000)}`, 'application/xml'));
+      const error = await plexErrorOf(client.request(request(`${peer.url}/api/v2/pins`)));
+      assert.equal(error.kind, 'http');
+      assert.equal(error.status, 400);
+      assert.equal(error.plexMessage, undefined);
+      assert.equal(error.plexCode, undefined);
+      assert.equal(error.message, 'Test peer (GET /api/v2/pins) answered 400 Bad Request');
+    });
+
     it('names the status alone when the error body is empty', async () => {
       const peer = await server(answer(502, '', 'text/plain'));
       const error = await plexErrorOf(client.request(request(`${peer.url}/a`)));
@@ -120,6 +130,22 @@ describe('HttpClient', () => {
       const error = await plexErrorOf(client.request(request(`${peer.url}/a`)));
       assert.equal(error.kind, 'response');
       assert.match(error.message, /answered with an HTML page instead of JSON/);
+    });
+
+    it('refuses XML nested 100,000 levels deep as an answer it cannot use, not as a network fault', async () => {
+      const peer = await server(answer(200, `<MediaContainer size="1">${'<Device>'.repeat(100_000)}`, 'application/xml'));
+      const error = await plexErrorOf(client.request(request(`${peer.url}/security/resources`)));
+      assert.equal(error.kind, 'response');
+      assert.equal(error.transient, false);
+      assert.equal(error.message, 'Test peer (GET /security/resources) answered with XML that cannot be read (nested deeper than 32 levels)');
+    });
+
+    it('asks for no compression, and refuses a compressed body as an answer it cannot use, not as a network fault', async () => {
+      const peer = await server((_req, res) => void res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' }).end('not gzip at all'));
+      const error = await plexErrorOf(client.request(request(`${peer.url}/api/v2/user`)));
+      assert.equal(error.kind, 'response');
+      assert.match(error.message, /answered with JSON that cannot be read/);
+      assert.equal(peer.requests[0].headers['accept-encoding'], undefined);
     });
 
     it('refuses a body over the size limit', async () => {
@@ -290,6 +316,31 @@ describe('HttpClient', () => {
       assert.ok(!error.message.includes(TOKEN), error.message);
     });
 
+    // Plex tokens are 20 characters; here it starts near the 200-character cut of a message.
+    const LONG_TOKEN = 'Pq7Rs8Tu9Vw0Xy1Za2Bc';
+    const leakedPrefix = (text: string) => {
+      for (let length = LONG_TOKEN.length; length >= 8; length--) {
+        if (text.toLowerCase().includes(LONG_TOKEN.slice(0, length).toLowerCase())) return LONG_TOKEN.slice(0, length);
+      }
+      return undefined;
+    };
+    for (const [what, body, contentType] of [
+      ['a JSON errors[0].message', JSON.stringify({ errors: [{ code: 1001, message: `${'m'.repeat(190)} ${LONG_TOKEN} rest` }] }), 'application/json'],
+      ['an HTML title', `<html><head><title>${'t'.repeat(190)} ${LONG_TOKEN} rest</title></head></html>`, 'text/html'],
+      ['an XML error message', `<errors><error code="1001" message="${'x'.repeat(190)} ${LONG_TOKEN.toLowerCase()} rest"/></errors>`, 'application/xml'],
+    ]) {
+      it(`redacts a token across the cut of ${what} (redacted first, then cut)`, async () => {
+        const peer = await server(answer(401, body, contentType));
+        const error = await plexErrorOf(client.request(request(`${peer.url}/api/v2/user`, { token: LONG_TOKEN })));
+        assert.equal(error.status, 401);
+        assert.ok(error.plexMessage!.startsWith(`${body.includes('<title>') ? 't' : body.includes('<errors>') ? 'x' : 'm'}`.repeat(190) + ' [redac'), error.plexMessage);
+        assert.equal(error.plexMessage!.length, 200);
+        for (const text of [error.message, error.plexMessage!, JSON.stringify(error)]) {
+          assert.equal(leakedPrefix(text), undefined, text);
+        }
+      });
+    }
+
     it('redacts a token echoed in the status line', async () => {
       const peer = await server((_req, res) => void res.writeHead(401, `Bad token ${TOKEN}`).end());
       const error = await plexErrorOf(client.request(request(`${peer.url}/api/v2/user`, { token: TOKEN })));
@@ -333,6 +384,8 @@ describe('plexMessageOf', () => {
     assert.deepEqual(plexMessageOf('just text'), {});
     assert.deepEqual(plexMessageOf(''), {});
     assert.equal(plexMessageOf(`{"errors":[{"message":"${'m'.repeat(500)}"}]}`).message!.length, 200);
+    assert.equal(plexMessageOf(`{"errors":[{"message":"${'m'.repeat(195)}tok-123456"}]}`, 'TOK-123456').message, `${'m'.repeat(195)}[redacted]`.slice(0, 200));
+    assert.deepEqual(plexMessageOf(`<errors>${'<error>'.repeat(100_000)}`), {}, 'nested too deep: no message, no throw');
   });
 });
 

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parsePlexXml } from '../../src/core/xml';
+import { MAX_XML_DEPTH, parsePlexXml } from '../../src/core/xml';
 
 describe('parsePlexXml', () => {
   it('reads a transient token MediaContainer', () => {
@@ -102,5 +102,40 @@ describe('parsePlexXml', () => {
       assert.doesNotThrow(() => parsePlexXml(junk), junk);
     }
     assert.deepEqual(parsePlexXml('<MediaContainer><Device name="d"><Connection uri="x"/>'), { MediaContainer: { Device: { name: 'd', Connection: [{ uri: 'x' }] } } });
+  });
+
+  it(`reads ${MAX_XML_DEPTH} levels and refuses one more, with a reason and without overflowing the stack`, () => {
+    const nested = (levels: number) => '<a>'.repeat(levels) + '</a>'.repeat(levels);
+    let innermost = parsePlexXml(nested(MAX_XML_DEPTH)) as any;
+    for (let level = 1; level < MAX_XML_DEPTH; level++) innermost = innermost.a;
+    assert.deepEqual(innermost, {});
+    assert.throws(() => parsePlexXml(nested(MAX_XML_DEPTH + 1)), { message: 'nested deeper than 32 levels' });
+    assert.throws(() => parsePlexXml(`<MediaContainer>${'<Device>'.repeat(100_000)}`), { message: 'nested deeper than 32 levels' });
+  });
+
+  it('stops at the end of the root element', () => {
+    assert.deepEqual(parsePlexXml(`<MediaContainer size="0"/>${'<a>'.repeat(100)}`), { MediaContainer: { size: 0 } });
+  });
+
+  it('keeps element and attribute names such as __proto__ and constructor as plain own data', () => {
+    const parsed = parsePlexXml('<MediaContainer toString="s"><constructor a="1"/><__proto__ b="2"/><__proto__ b="3"/></MediaContainer>') as any;
+    const container = parsed.MediaContainer;
+    assert.equal(Object.getPrototypeOf(container), Object.prototype);
+    assert.deepEqual(Object.keys(container), ['toString', 'constructor', '__proto__']);
+    assert.deepEqual(Object.getOwnPropertyDescriptor(container, '__proto__')!.value, [{ b: '2' }, { b: '3' }]);
+    assert.deepEqual(container.constructor, { a: '1' });
+    assert.equal(container.toString, 's');
+    const pin = parsePlexXml('<pin __proto__="p" id="1"/>') as any;
+    assert.equal(Object.getPrototypeOf(pin), Object.prototype);
+    assert.deepEqual(Object.entries(pin), [['__proto__', 'p'], ['id', 1]]);
+  });
+
+  it('reads a megabyte of hostile markup in linear time', () => {
+    for (const junk of ['<!--', '<?', '<!DOCTYPE', '<a x="', '<title', '<a\u00a0']) {
+      const started = performance.now();
+      parsePlexXml(`<?xml version="1.0"?>${junk.repeat(Math.floor(1_000_000 / junk.length))}`);
+      const ms = performance.now() - started;
+      assert.ok(ms < 500, `${junk}: ${ms.toFixed(0)} ms`);
+    }
   });
 });

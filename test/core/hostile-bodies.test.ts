@@ -1,0 +1,44 @@
+import { describe, it, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { HttpClient, PlexError } from '../../src/core';
+import { HOSTILE_ANSWERS, HOSTILE_BODIES, longestStallMs, stallReading } from './hostile-bodies';
+
+/** Generous: the linear readers stall for a few milliseconds, the backtracking ones for seconds to minutes. */
+const STALL_BOUND_MS = 500;
+
+describe('hostile bodies of about 900 KB read through HttpClient', () => {
+  const client = new HttpClient({ timeoutMs: 600_000 });
+  after(() => client.close());
+
+  it('the stall measure sees a blocked event loop', async () => {
+    const stallMs = await longestStallMs(async () => {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      const until = Date.now() + 100;
+      while (Date.now() < until); // block the loop for 100 ms
+    });
+    assert.ok(stallMs >= 90, `measured ${stallMs} ms`);
+  });
+
+  for (const { name, body } of HOSTILE_BODIES) {
+    for (const [status, contentType] of HOSTILE_ANSWERS) {
+      it(`${name}, answered ${status}: the event loop stalls < ${STALL_BOUND_MS} ms, and the answer is refused`, async () => {
+        const { stallMs, error } = await stallReading(client, body, status, contentType);
+        assert.ok(stallMs < STALL_BOUND_MS, `event loop stalled ${stallMs.toFixed(1)} ms`);
+        assert.ok(error instanceof PlexError, `expected a PlexError, got ${String(error)}`);
+        assert.equal(error.kind, status === 200 ? 'response' : 'http');
+        if (status !== 200) {
+          assert.equal(error.status, status);
+          // The legit title lies beyond the part of the page that is searched.
+          assert.equal(error.plexMessage, undefined);
+        }
+      });
+    }
+  }
+
+  it('still finds a title behind junk within the part of the page it searches', async () => {
+    const body = `<html>${'<title'.repeat(10_000)}><br><title>Real title</title>`;
+    const { error } = await stallReading(client, body, 503, 'text/html');
+    assert.ok(error instanceof PlexError);
+    assert.equal(error.plexMessage, 'Real title');
+  });
+});
