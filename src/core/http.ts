@@ -33,7 +33,7 @@ export interface PlexRequest {
   peer: string;
   /** A request body, sent with its Content-Type (e.g. a form). */
   body?: { contentType: string; content: string };
-  /** The call needs only the status: a 2xx answer may come without a body (204), and its body is then undefined. */
+  /** A 2xx answer may come without a body (204 No Content): its body is then undefined. A body that does come is read as usual. */
   bodyOptional?: boolean;
 }
 

@@ -82,12 +82,20 @@ export interface LinkedCode {
  * shows upper case, people type either); else an input error that names the problem.
  */
 export function parseLinkCode(value: unknown): string {
-  if (typeof value !== 'string') throw inputError(`Code must be a string of 4 letters or digits, got ${shown(value)}`);
+  if (typeof value !== 'string') throw inputError(`Code must be a string of 4 letters or digits, got ${typeNamed(value)}`);
   const code = value.trim().toUpperCase();
   if (!code) throw inputError('Code is empty: give the 4 letters or digits the other device shows');
-  if (code.length !== 4) throw inputError(`Code must be 4 characters long, got ${code.length}: ${shown(code)}`);
+  // A long string may be a token wired here by mistake: its length is all the message shows.
+  if (code.length !== 4) throw inputError(`Code must be 4 characters long, got ${code.length}${code.length <= 8 ? `: ${shown(code)}` : ''}`);
   if (!/^[A-Z0-9]{4}$/.test(code)) throw inputError(`Code may hold only letters A-Z and digits 0-9, got ${shown(code)}`);
   return code;
+}
+
+/** What a flow's value is, for a message that must not show its content (an object may hold a token). */
+function typeNamed(value: unknown): string {
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) return String(value);
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
 
 /** A flow's value, short, for a message: never throws (circular objects, BigInts inside). */

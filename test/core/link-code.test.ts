@@ -38,13 +38,16 @@ describe('parseLinkCode', () => {
 
   it('refuses what is not 4 letters or digits, naming the problem', () => {
     assert.match(inputError(1234).message, /^Code must be a string of 4 letters or digits, got 1234$/);
-    assert.match(inputError({ code: 'ABCD' }).message, /must be a string .*got \{"code":"ABCD"\}/);
+    assert.match(inputError({ code: 'ABCD' }).message, /must be a string .*got an object$/);
+    assert.match(inputError(['ABCD']).message, /must be a string .*got an array$/);
+    assert.match(inputError(true).message, /must be a string .*got true$/);
     assert.match(inputError(null).message, /must be a string .*got null/);
     assert.match(inputError(undefined).message, /must be a string .*got undefined/);
     assert.match(inputError('').message, /^Code is empty/);
     assert.match(inputError('   ').message, /^Code is empty/);
     assert.match(inputError('ABCDE').message, /^Code must be 4 characters long, got 5: "ABCDE"$/);
     assert.match(inputError('ABC').message, /must be 4 characters long, got 3/);
+    assert.match(inputError('  ABCDEFGH ').message, /^Code must be 4 characters long, got 8: "ABCDEFGH"$/);
     assert.match(inputError('AB-D').message, /^Code may hold only letters A-Z and digits 0-9, got "AB-D"$/);
     assert.match(inputError('AB D').message, /only letters A-Z and digits/);
     assert.match(inputError('ÄBCD').message, /only letters A-Z and digits/);
@@ -130,6 +133,14 @@ describe('PlexTvClient.linkCode against the stand-in', () => {
     const error = await rejection(plexTv.linkCode('ABCD', TOKEN));
     assert.match(error.message, /unknown or expired/);
     assert.ok(!JSON.stringify(error.toJSON()).includes(TOKEN), JSON.stringify(error.toJSON()));
+  });
+
+  it('never shows a token given by mistake as the code', () => {
+    for (const value of [TOKEN, { authToken: TOKEN }, { id: 1, authToken: TOKEN }, [TOKEN]]) {
+      const error = inputError(value);
+      assert.ok(!error.message.includes(TOKEN.slice(0, 8).toUpperCase()) && !error.message.includes(TOKEN.slice(0, 8)), error.message);
+    }
+    assert.equal(inputError(TOKEN).message, `Code must be 4 characters long, got ${TOKEN.length}`);
   });
 
   it('sends nothing for a bad code', async () => {

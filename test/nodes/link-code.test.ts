@@ -77,7 +77,9 @@ describe('plex-link-code', () => {
     ['a number', 1234, /^PlexError: Code must be a string of 4 letters or digits, got 1234$/],
     ['5 characters', 'ABCDE', /^PlexError: Code must be 4 characters long, got 5: "ABCDE"$/],
     ['an empty string', '', /^PlexError: Code is empty/],
-    ['an object', { code: 'ABCD' }, /^PlexError: Code must be a string of 4 letters or digits, got \{"code":"ABCD"\}$/],
+    ['an object', { code: 'ABCD' }, /^PlexError: Code must be a string of 4 letters or digits, got an object$/],
+    ['a plex-poll-token output', { id: 5, authToken: ACCOUNT_TOKEN }, /^PlexError: Code must be a string of 4 letters or digits, got an object$/],
+    ['a token', ACCOUNT_TOKEN, new RegExp(`^PlexError: Code must be 4 characters long, got ${ACCOUNT_TOKEN.length}$`)],
     ['symbols', 'A-C!', /^PlexError: Code may hold only letters A-Z and digits 0-9, got "A-C!"$/],
     ['no payload', undefined, /^PlexError: Code must be a string .*got undefined$/],
   ];
