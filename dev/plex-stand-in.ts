@@ -35,6 +35,8 @@ export interface RecordedRequest {
   path: string;
   headers: http.IncomingHttpHeaders;
   at: number;
+  /** The request body, for the calls that take one (linking a code). */
+  body?: string;
 }
 
 export interface StandInOptions {
@@ -141,6 +143,61 @@ export class PlexStandIn {
     if (pin) pin.expiresAt = Date.now() - 1;
   }
 
+  /** Makes a PIN as plex.tv does for POST /api/v2/pins (also for the demo's TV). */
+  newPin(options: { clientIdentifier: string; product: string; strong: boolean }): StandInPin {
+    const lifetime = (options.strong ? this.options.strongLifetimeSec ?? 1800 : this.options.codeLifetimeSec ?? 900) * 1000;
+    const now = Date.now();
+    const pin: StandInPin = {
+      id: this.nextId++,
+      code: code(options.strong ? 25 : 4),
+      ...options,
+      createdAt: now,
+      expiresAt: now + lifetime,
+      authToken: null,
+      polls: 0,
+      approveAfterPolls: this.options.approveAfterPolls,
+    };
+    this.pins.set(pin.id, pin);
+    return pin;
+  }
+
+  /** Reads a small request body into the recorded request, then hands it on. */
+  private readBody(req: http.IncomingMessage, recorded: RecordedRequest, then: (body: string) => void): void {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > 64 * 1024) return void req.destroy();
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      recorded.body = Buffer.concat(chunks).toString('utf8');
+      then(recorded.body);
+    });
+  }
+
+  /**
+   * PUT /api/v2/pins/link: the signed-in account approves a 4-character code that another
+   * client made; that client's next poll gets a token for the account.
+   */
+  private link(req: http.IncomingMessage, res: http.ServerResponse, body: string): void {
+    const clientId = req.headers['x-plex-client-identifier'];
+    const token = req.headers['x-plex-token'] as string | undefined;
+    if (!clientId) return this.plexError(res, 400, 1000, 'X-Plex-Client-Identifier is missing');
+    if (!token || !this.accountTokens.has(token)) return this.plexError(res, 401, 1001, 'User could not be authenticated');
+    if (!String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
+      return this.plexError(res, 400, 1000, 'code is missing');
+    }
+    const wanted = new URLSearchParams(body).get('code');
+    if (!wanted) return this.plexError(res, 400, 1000, 'code is missing');
+    const now = Date.now();
+    const pin = [...this.pins.values()].find((p) => !p.strong && p.code === wanted && now < p.expiresAt);
+    if (!pin) return this.plexError(res, 404, 1020, 'Code not found or expired');
+    pin.authToken = token;
+    res.writeHead(204);
+    res.end();
+  }
+
   private pinBody(pin: StandInPin): Record<string, unknown> {
     return {
       id: pin.id,
@@ -225,10 +282,12 @@ export class PlexStandIn {
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://stand-in');
-    this.requests.push({ method: req.method ?? 'GET', path: url.pathname + url.search, headers: req.headers, at: Date.now() });
+    const recorded: RecordedRequest = { method: req.method ?? 'GET', path: url.pathname + url.search, headers: req.headers, at: Date.now() };
+    this.requests.push(recorded);
     if (this.requests.length > 100_000) this.requests.splice(0, 50_000);
     const fault = this.takeFault(`${req.method} ${url.pathname}${url.search}`);
     if (fault) return this.applyFault(fault, req, res);
+    if (url.pathname === '/api/v2/pins/link' && req.method === 'PUT') return this.readBody(req, recorded, (body) => this.link(req, res, body));
     req.resume();
 
     // plex.tv takes every X-Plex-* value as a header or as a query parameter.
@@ -239,22 +298,7 @@ export class PlexStandIn {
 
     if (url.pathname === '/api/v2/pins' && req.method === 'POST') {
       if (!clientId) return this.plexError(res, 400, 1000, 'X-Plex-Client-Identifier is missing');
-      const strong = url.searchParams.get('strong') === 'true';
-      const lifetime = (strong ? this.options.strongLifetimeSec ?? 1800 : this.options.codeLifetimeSec ?? 900) * 1000;
-      const now = Date.now();
-      const pin: StandInPin = {
-        id: this.nextId++,
-        code: code(strong ? 25 : 4),
-        strong,
-        clientIdentifier: clientId,
-        product: plexValue('X-Plex-Product') ?? '',
-        createdAt: now,
-        expiresAt: now + lifetime,
-        authToken: null,
-        polls: 0,
-        approveAfterPolls: this.options.approveAfterPolls,
-      };
-      this.pins.set(pin.id, pin);
+      const pin = this.newPin({ clientIdentifier: clientId, product: plexValue('X-Plex-Product') ?? '', strong: url.searchParams.get('strong') === 'true' });
       return this.json(res, 201, this.pinBody(pin));
     }
     if (pinMatch && req.method === 'GET') {
@@ -292,6 +336,12 @@ export class PlexStandIn {
       return this.json(res, 200, { MediaContainer: { size: 1, Device: device } });
     }
     if (url.pathname === '/demo' && req.method === 'GET') return this.demoPage(res);
+    if (url.pathname === '/demo/tv' && req.method === 'GET') {
+      res.writeHead(303, { Location: `/demo/tv/${this.newPin({ clientIdentifier: 'stand-in-tv', product: 'Stand-in TV', strong: false }).id}` });
+      return void res.end();
+    }
+    const tvMatch = /^\/demo\/tv\/(\d+)$/.exec(url.pathname);
+    if (tvMatch && req.method === 'GET') return this.tvPage(res, this.pins.get(Number(tvMatch[1])));
     const approveMatch = /^\/demo\/approve\/(\d+)$/.exec(url.pathname);
     if (approveMatch && req.method === 'POST') {
       if (this.pins.has(Number(approveMatch[1]))) this.approve(Number(approveMatch[1]), 'demo-user');
@@ -318,8 +368,27 @@ export class PlexStandIn {
     res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
     res.end(`<!doctype html><html><head><meta charset="utf-8"><title>Plex stand-in: approve a PIN</title>
 <meta http-equiv="refresh" content="5"><style>body{font-family:sans-serif;margin:2em}td,th{padding:.3em .8em;text-align:left}.ok{color:green}</style></head>
-<body><h1>Plex stand-in</h1><p>This page plays the part of plex.tv: approve a PIN as its owner would.</p>
+<body><h1>Plex stand-in</h1><p>This page plays the part of plex.tv: approve a PIN as its owner would.
+Or play <a href="/demo/tv">a TV that shows a code</a> for a plex-link-code node to link.</p>
 <table><tr><th>PIN id</th><th>code</th><th>product</th><th>expires in</th><th></th></tr>${rows || '<tr><td colspan="5">No PIN is waiting. Make one with a plex-pin node.</td></tr>'}</table></body></html>`);
+  }
+
+  /** The demo's TV: shows its 4-character code until an account links it (then whose it is). */
+  private tvPage(res: http.ServerResponse, pin: StandInPin | undefined): void {
+    if (!pin || pin.strong) return this.html(res, 404, '404 Not Found');
+    const now = Date.now();
+    const account = pin.authToken ? this.accountTokens.get(pin.authToken) : undefined;
+    const state = pin.authToken
+      ? `<p class="ok">Linked to ${escapeHtml(account?.username ?? 'an account')}.</p>`
+      : now >= pin.expiresAt
+        ? '<p>The code expired. <a href="/demo/tv">Show a new one</a>.</p>'
+        : `<p>Waiting to be linked: send <code>${escapeHtml(pin.code)}</code> to a plex-link-code node (${Math.round((pin.expiresAt - now) / 1000)} s left).</p>`;
+    const refresh = pin.authToken || now >= pin.expiresAt ? '' : '<meta http-equiv="refresh" content="2">';
+    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
+    res.end(`<!doctype html><html><head><meta charset="utf-8"><title>Plex stand-in: a TV to link</title>${refresh}
+<style>body{font-family:sans-serif;margin:2em}.code{font-size:4em;letter-spacing:.2em;font-family:monospace}.ok{color:green}</style></head>
+<body><h1>A TV to link</h1><p>This page plays a TV that asks to be linked to a Plex account, as plex.tv/link does.</p>
+<p class="code" data-pin="${pin.id}">${escapeHtml(pin.code)}</p>${state}<p><a href="/demo">Back to the stand-in</a></p></body></html>`);
   }
 }
 

@@ -31,7 +31,7 @@ function signInFlow(): FlowNode[] {
  * server token set as a credential, as a user would in the plex-server dialog).
  */
 function demoFlows(standIn: PlexStandIn, serverToken: string): FlowNode[] {
-  const flows = [...signInFlow(), ...example('transient-token'), ...example('source-info')];
+  const flows = [...signInFlow(), ...example('transient-token'), ...example('source-info'), ...example('link-a-tv-code')];
   const account = flows.find((node) => node.type === 'plex-account')!;
   account.plexTvUrl = standIn.url;
   return flows
@@ -72,7 +72,10 @@ async function main(): Promise<void> {
   }
 
   process.stdout.write(`\nNode-RED is running at ${nodeRed.url} with the Plex nodes (user directory ${userDir}).\n`);
-  if (standIn) process.stdout.write(`Demo: press "make a PIN", then approve it at ${standIn.url}/demo (the stand-in for plex.tv).\n`);
+  if (standIn) {
+    process.stdout.write(`Demo: press "make a PIN", then approve it at ${standIn.url}/demo (the stand-in for plex.tv).\n`);
+    process.stdout.write(`Once signed in, link the code of the TV at ${standIn.url}/demo/tv with the "Link a TV's code" flow.\n`);
+  }
   process.stdout.write('Press Ctrl-C to stop.\n');
 
   const stop = async (): Promise<void> => {

@@ -11,6 +11,15 @@ export function usableAccount(RED: NodeAPI, accountId: string | undefined): { ac
   return { account, plexTv: account.plexTv };
 }
 
+/** The account a flow node is set to, with its token; else an error that says what to fix. */
+export function signedInAccount(RED: NodeAPI, accountId: string | undefined): { account: PlexAccountNode; plexTv: PlexTvClient; token: string } {
+  const { account, plexTv } = usableAccount(RED, accountId);
+  const token = account.token();
+  // kind 'input' until PlexError carries a stable code: this one is PLEX_NOT_SIGNED_IN.
+  if (!token) throw new PlexError(t(RED, 'error.not-signed-in'), { kind: 'input' });
+  return { account, plexTv, token };
+}
+
 /** The server a flow node is set to, with the token to call it with; else an error that says what to fix. */
 export function usableServer(RED: NodeAPI, serverId: string | undefined): { server: PlexServerNode; client: MediaServerClient; token: string } {
   const server = (serverId ? RED.nodes.getNode(serverId) : undefined) as PlexServerNode | undefined;

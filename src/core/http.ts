@@ -22,7 +22,7 @@ export interface HttpClientOptions {
 }
 
 export interface PlexRequest {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'PUT';
   url: URL;
   headers: Readonly<Record<string, string>>;
   /** Sent as X-Plex-Token, only to the request's own origin. */
@@ -31,6 +31,10 @@ export interface PlexRequest {
   signal?: AbortSignal;
   /** Who answers, for messages: "plex.tv", "Plex Media Server". */
   peer: string;
+  /** A request body, sent with its Content-Type (e.g. a form). */
+  body?: { contentType: string; content: string };
+  /** A 2xx answer may come without a body (204 No Content): its body is then undefined. A body that does come is read as usual. */
+  bodyOptional?: boolean;
 }
 
 export interface PlexResponse {
@@ -233,13 +237,18 @@ export class HttpClient {
     const signal = controller.signal;
     const identity = withHeaderSafeIdentity(request.url, request.headers);
     // The token is added after that move: it only ever travels in a header.
-    const headers = { ...identity.headers, ...(request.token ? { 'X-Plex-Token': request.token } : {}) };
+    const headers = {
+      ...identity.headers,
+      ...(request.body ? { 'Content-Type': request.body.contentType } : {}),
+      ...(request.token ? { 'X-Plex-Token': request.token } : {}),
+    };
     let url = identity.url;
     try {
       for (let hop = 0; ; hop++) {
         const response = await fetch(url.href, {
           method: request.method,
           headers,
+          body: request.body?.content,
           redirect: 'manual',
           agent: this.agentFor(url),
           size: this.maxBodyBytes,
@@ -272,6 +281,7 @@ export class HttpClient {
         }
         const text = await response.text();
         if (response.ok) {
+          if (request.bodyOptional && !text.trim()) return { status: response.status, body: undefined };
           return { status: response.status, body: parseSuccessBody(text, response.headers.get('content-type') ?? '', request) };
         }
         const plex = plexMessageOf(text, request.token);

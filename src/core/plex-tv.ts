@@ -8,6 +8,8 @@ export const DEFAULT_PLEX_TV_URL = 'https://plex.tv';
 /** The page where a 4-character PIN is typed in. */
 export const LINK_URL = 'https://plex.tv/link';
 const AUTH_PAGE = 'https://app.plex.tv/auth';
+/** X-Plex-Product for linking a code, as python-plexapi and @ctrl/plex send it. */
+const LINK_PRODUCT = 'Plex SSO';
 
 interface PinBody {
   id: number;
@@ -67,6 +69,33 @@ export function parsePinId(value: unknown): number {
     throw inputError(`PIN id must be a positive whole number, got ${shown(value)}`);
   }
   return id;
+}
+
+/** What plex-link-code sends: the code it approved. */
+export interface LinkedCode {
+  code: string;
+  linked: true;
+}
+
+/**
+ * A code another device shows, as a flow may give it: trimmed and upper-cased (plex.tv
+ * shows upper case, people type either); else an input error that names the problem.
+ */
+export function parseLinkCode(value: unknown): string {
+  if (typeof value !== 'string') throw inputError(`Code must be a string of 4 letters or digits, got ${typeNamed(value)}`);
+  const code = value.trim().toUpperCase();
+  if (!code) throw inputError('Code is empty: give the 4 letters or digits the other device shows');
+  // A long string may be a token wired here by mistake: its length is all the message shows.
+  if (code.length !== 4) throw inputError(`Code must be 4 characters long, got ${code.length}${code.length <= 8 ? `: ${shown(code)}` : ''}`);
+  if (!/^[A-Z0-9]{4}$/.test(code)) throw inputError(`Code may hold only letters A-Z and digits 0-9, got ${shown(code)}`);
+  return code;
+}
+
+/** What a flow's value is, for a message that must not show its content (an object may hold a token). */
+function typeNamed(value: unknown): string {
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) return String(value);
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
 
 /** A flow's value, short, for a message: never throws (circular objects, BigInts inside). */
@@ -191,6 +220,31 @@ export class PlexTvClient {
     return { value: state, warnings };
   }
 
+  /**
+   * Approves, as the account whose token this is, a 4-character code that another device
+   * shows (what plex.tv/link does). An unknown or expired code is a PlexError that says so.
+   */
+  async linkCode(code: unknown, token: string, signal?: AbortSignal): Promise<LinkedCode> {
+    const linkable = parseLinkCode(code);
+    try {
+      await this.http.request({
+        method: 'PUT',
+        url: this.url('/pins/link'),
+        // Both client libraries link as "Plex SSO", as plex.tv/link itself does.
+        headers: identityHeaders({ ...this.identity, product: LINK_PRODUCT }),
+        token,
+        body: { contentType: 'application/x-www-form-urlencoded', content: new URLSearchParams({ code: linkable }).toString() },
+        // 200, 201 or 204: plex.tv documents no body for a linked code.
+        bodyOptional: true,
+        signal,
+        peer: 'plex.tv',
+      });
+    } catch (error) {
+      throw unknownCodeError(error, linkable);
+    }
+    return { code: linkable, linked: true };
+  }
+
   /** The account behind a token; a 401 PlexError when plex.tv no longer accepts it. */
   async getUser(token: string, signal?: AbortSignal): Promise<Checked<PlexUser>> {
     const response = await this.http.request({
@@ -205,4 +259,16 @@ export class PlexTvClient {
     const { id, uuid, username, title, email } = body;
     return { value: { id, uuid, username, title, email }, warnings };
   }
+}
+
+/**
+ * plex.tv answers an unknown or expired code with 404 (or 400 or 422): say so, with its own
+ * words. A 422 about the token ("Invalid token") stays what it is: the account needs a new sign-in.
+ */
+function unknownCodeError(error: unknown, code: string): unknown {
+  if (!(error instanceof PlexError) || error.kind !== 'http') return error;
+  const { status, plexCode, plexMessage } = error;
+  const aboutCode = status === 404 || ((status === 400 || status === 422) && !/token/i.test(plexMessage ?? ''));
+  if (!aboutCode) return error;
+  return new PlexError(`Code ${code} is unknown or expired: ${error.message}`, { kind: 'http', status, plexCode, plexMessage });
 }

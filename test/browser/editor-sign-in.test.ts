@@ -10,7 +10,8 @@ import { PASSWORD, startWithPackage } from '../admin/setup';
 
 const CHROMIUM = '/usr/bin/chromium';
 const artifacts = path.join(repoRoot, 'test-artifacts');
-const FLOW_NODES = ['plex-pin', 'plex-poll-token', 'plex-transient-token', 'plex-source-info'];
+const FLOW_NODES = ['plex-pin', 'plex-poll-token', 'plex-transient-token', 'plex-source-info', 'plex-link-code'];
+const SERVER_NODES = ['plex-transient-token', 'plex-source-info'];
 
 describe('the editor in headless Chromium: palette, dialogs, sign-in with Plex, deploy', () => {
   const standIn = new PlexStandIn();
@@ -47,7 +48,7 @@ describe('the editor in headless Chromium: palette, dialogs, sign-in with Plex, 
     await standIn.stop();
   });
 
-  it('shows the four flow nodes in a "plex" palette category', async () => {
+  it('shows the flow nodes in a "plex" palette category', async () => {
     for (const type of FLOW_NODES) {
       const category = await page.locator(`.red-ui-palette-node[data-palette-type="${type}"]`).evaluate((el) => el.closest('.red-ui-palette-category')?.id);
       assert.equal(category, 'red-ui-palette-container-plex', type);
@@ -62,7 +63,7 @@ describe('the editor in headless Chromium: palette, dialogs, sign-in with Plex, 
     }, FLOW_NODES);
     for (let i = 0; i < FLOW_NODES.length; i += 1) {
       await page.evaluate((id) => (window as any).RED.editor.edit((window as any).RED.nodes.node(id)), `n${i}`);
-      await page.waitForSelector(`#node-input-${i < 2 ? 'account' : 'server'}`, { state: 'attached' });
+      await page.waitForSelector(`#node-input-${SERVER_NODES.includes(FLOW_NODES[i]) ? 'server' : 'account'}`, { state: 'attached' });
       await page.click('#node-dialog-cancel');
       await page.waitForSelector('.red-ui-tray', { state: 'detached' });
     }

@@ -1,0 +1,24 @@
+import type { Node, NodeAPI, NodeDef } from 'node-red';
+import { handleInput, statusText } from './lib/flow-node';
+import { signedInAccount } from './lib/config-nodes';
+
+interface PlexLinkCodeConfig extends NodeDef {
+  account: string;
+}
+
+export = function (RED: NodeAPI): void {
+  function PlexLinkCode(this: Node, config: PlexLinkCodeConfig): void {
+    RED.nodes.createNode(this, config);
+    const node = this;
+
+    handleInput(RED, node, async ({ msg, send, signal }) => {
+      const { plexTv, token } = signedInAccount(RED, config.account);
+      const linked = await plexTv.linkCode(msg.payload, token, signal);
+      msg.payload = linked;
+      node.status({ fill: 'green', shape: 'dot', text: statusText(RED, 'linked', { code: linked.code }) });
+      send(msg);
+    });
+  }
+
+  RED.nodes.registerType('plex-link-code', PlexLinkCode as never);
+};
