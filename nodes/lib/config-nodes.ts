@@ -15,8 +15,7 @@ export function usableAccount(RED: NodeAPI, accountId: string | undefined): { ac
 export function signedInAccount(RED: NodeAPI, accountId: string | undefined): { account: PlexAccountNode; plexTv: PlexTvClient; token: string } {
   const { account, plexTv } = usableAccount(RED, accountId);
   const token = account.token();
-  // kind 'input' until PlexError carries a stable code: this one is PLEX_NOT_SIGNED_IN.
-  if (!token) throw new PlexError(t(RED, 'error.not-signed-in'), { kind: 'input' });
+  if (!token) throw new PlexError(t(RED, 'error.not-signed-in'), { kind: 'input', code: 'PLEX_NOT_SIGNED_IN' });
   return { account, plexTv, token };
 }
 

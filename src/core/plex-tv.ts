@@ -98,15 +98,13 @@ function typeNamed(value: unknown): string {
   return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
 
-/** A flow's value, short, for a message: never throws (circular objects, BigInts inside). */
+/**
+ * A flow's value for a message: a short string as it is, else only what it is. An object or a
+ * long string may be a token wired here by mistake (a plex-poll-token output): never shown.
+ */
 function shown(value: unknown): string {
-  if (typeof value === 'string') return `"${value.slice(0, 40)}"`;
-  if (typeof value !== 'object' || value === null) return String(value).slice(0, 40);
-  try {
-    return JSON.stringify(value).slice(0, 40);
-  } catch {
-    return Array.isArray(value) ? 'an array' : 'an object';
-  }
+  if (typeof value === 'string') return value.length <= 8 ? `"${value}"` : `a string of ${value.length} characters`;
+  return typeNamed(value);
 }
 
 /** The app.plex.tv page that approves a strong PIN for this client, as Plex documents it. */

@@ -30,8 +30,9 @@ describe('plex-link-code', () => {
     return standIn.newPin({ clientIdentifier: 'the-tv', product: 'Plex for LG', strong: false });
   }
 
-  /** The text of the last status the node under test showed (a catalog key in the test runtime). */
-  function lastStatus(): string {
+  /** The text of the status the node under test ends up showing (a catalog key in the test runtime). */
+  async function lastStatus(): Promise<string> {
+    await delay(250); // statuses come at most 5 a second: the latest shows once the pause ends
     return (helper.getNode('under').status as any).lastCall.args[0].text;
   }
 
@@ -61,7 +62,7 @@ describe('plex-link-code', () => {
     // The TV polls its PIN and gets the token, as after plex.tv/link.
     const poll = await fetch(`${standIn.url}/api/v2/pins/${pin.id}`, { headers: { 'X-Plex-Client-Identifier': 'the-tv', Accept: 'application/json' } });
     assert.equal(((await poll.json()) as { authToken: string }).authToken, ACCOUNT_TOKEN);
-    assert.match(lastStatus(), /plex-auth\.status\.linked$/);
+    assert.match(await lastStatus(), /plex-auth\.status\.linked$/);
   });
 
   it('normalises a lower-case code with spaces around it', async () => {
@@ -92,7 +93,7 @@ describe('plex-link-code', () => {
       assert.match(failed.error.message, message);
       assert.equal(failed.error.source.type, 'plex-link-code');
       assert.equal(linkRequests().length, seen);
-      assert.match(lastStatus(), /plex-auth\.status\.error-input$/);
+      assert.match(await lastStatus(), /plex-auth\.status\.error-input$/);
     });
   }
 
@@ -101,7 +102,7 @@ describe('plex-link-code', () => {
     const failed = await outcome({ payload: 'QQQQ' });
     assert.ok('error' in failed);
     assert.equal(failed.error.message, 'PlexError: Code QQQQ is unknown or expired: plex.tv (PUT /api/v2/pins/link) answered 404 Not Found: Code not found or expired (code 1020)');
-    assert.match(lastStatus(), /plex-auth\.status\.http-error$/);
+    assert.match(await lastStatus(), /plex-auth\.status\.http-error$/);
   });
 
   it('an expired code reaches Catch, and the TV is not linked', async () => {
