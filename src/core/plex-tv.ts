@@ -93,7 +93,7 @@ export function parseLinkCode(value: unknown): string {
 
 /** What a flow's value is, for a message that must not show its content (an object may hold a token). */
 function typeNamed(value: unknown): string {
-  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) return String(value);
+  if (['number', 'bigint', 'boolean', 'undefined'].includes(typeof value) || value === null) return String(value);
   if (Array.isArray(value)) return 'an array';
   return typeof value === 'object' ? 'an object' : `a ${typeof value}`;
 }
