@@ -7,3 +7,4 @@ export * from './plex-tv';
 export * from './media-server';
 export * from './pin-poller';
 export * from './sealed-file';
+export * from './token-check';
