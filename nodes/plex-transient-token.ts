@@ -1,6 +1,7 @@
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { handleInput, statusText, warnAll } from './lib/flow-node';
 import { usableServer } from './lib/config-nodes';
+import { useTokenOf } from './lib/token-health';
 
 interface PlexTransientTokenConfig extends NodeDef {
   server: string;
@@ -10,6 +11,7 @@ export = function (RED: NodeAPI): void {
   function PlexTransientToken(this: Node, config: PlexTransientTokenConfig): void {
     RED.nodes.createNode(this, config);
     const node = this;
+    useTokenOf(RED, node, { server: config.server });
 
     handleInput(RED, node, async ({ msg, send, signal }) => {
       const { client, token } = usableServer(RED, config.server);

@@ -1,6 +1,7 @@
 import type { Node, NodeAPI, NodeMessageInFlow, NodeMessage } from 'node-red';
 import { PlexError } from '../../src/core';
 import { t } from './i18n';
+import { watchTokenUse } from './token-health';
 
 type Send = (msg: NodeMessage | Array<NodeMessage | NodeMessage[] | null>) => void;
 type Done = (err?: Error) => void;
@@ -59,6 +60,7 @@ export function handleInput(
       )
       .catch((error: unknown) => node.error(error)) // a throwing done() must not become an unhandled rejection
       .finally(() => inFlight.delete(controller));
+    watchTokenUse(node, outcome); // a refused token marks every node of the account
   });
   node.on('close', (_removed: boolean, done: () => void) => {
     for (const controller of inFlight) controller.abort();
