@@ -71,6 +71,7 @@ export = function (RED: NodeAPI): void {
       const replaced = [...supersededBy(state.token(node.id)), fingerprint(token)];
       token = newToken;
       node.tokenHealth.tokenChanged();
+      checkWhileSignedIn();
       RED.nodes.addCredentials(node.id, withToken(node.credentials, token));
       state.setToken(node.id, { token: token ?? '', replaces: [...new Set(replaced)].slice(-MAX_REPLACED) });
     };
@@ -89,7 +90,9 @@ export = function (RED: NodeAPI): void {
       run: async (signal) => void (await node.checkToken(signal)),
       onError: (error) => node.warn(String(error)),
     });
-    checks.start();
+    // Only an account holding a token has anything to check: a new one is checked soon after it is stored.
+    const checkWhileSignedIn = () => (token ? checks.start() : checks.stop());
+    checkWhileSignedIn();
 
     node.on('close', (removed: boolean, done: () => void) => {
       checks.stop();
