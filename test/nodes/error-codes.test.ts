@@ -188,8 +188,9 @@ describe('msg.error.code at a Catch node', () => {
     const poll = (props: Record<string, unknown> = {}) =>
       loadUnderTest(standIn, 'plex-poll-token', { account: 'acct', interval: 1, timeout: 0, store: false, ...props }, { outputs: 2, token: null });
 
-    // Faults that pass (429, 5xx, reset) do not end a PIN: the poller tries again (pin-and-poll.test.ts).
-    for (const { name, fault, code } of plexTvFaults.filter((fault) => !fault.passes)) {
+    // Only 400, 401 and a refused redirect end a PIN (edda8cf); every other fault is retried (pin-and-poll.test.ts).
+    const endsPin = ({ fault }: FaultCase) => 'redirect' in fault || ('status' in fault && (fault.status === 400 || fault.status === 401));
+    for (const { name, fault, code } of plexTvFaults.filter(endsPin)) {
       it(`${name} ends the PIN → ${code}`, async () => {
         await poll();
         standIn.fail(/^GET \/api\/v2\/pins\/4242/, fault);
