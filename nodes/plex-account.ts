@@ -1,10 +1,11 @@
 import { createHash } from 'node:crypto';
 import { t } from './lib/i18n';
 import type { NodeAPI } from 'node-red';
-import { DEFAULT_DEVICE_NAME, DEFAULT_PLEX_TV_URL, DEFAULT_PRODUCT, HttpClient, PlexError, PlexTvClient } from '../src/core';
+import { DEFAULT_DEVICE_NAME, DEFAULT_PLEX_TV_URL, DEFAULT_PRODUCT, HttpClient, PlexError, PlexTvClient, TokenCheckSchedule, checkToken } from '../src/core';
 import type { PlexAccountConfig, PlexAccountNode, TokenCredentials } from './lib/types';
 import { fingerprint, runtimeState, type SavedToken } from './lib/runtime-state';
 import { registerAdminRoutes } from './lib/admin-routes';
+import { TokenHealth } from './lib/token-health';
 
 /** For a flow written by hand without one: stable for the node's life, unique per node. */
 function identifierFromNodeId(id: string): string {
@@ -65,16 +66,36 @@ export = function (RED: NodeAPI): void {
     // runtime's memory, not in flows_cred.json, so the sealed copy stays until a restart can do without it.
 
     node.token = () => token;
+    node.tokenHealth = new TokenHealth(RED);
     const keep = (newToken: string | undefined) => {
       const replaced = [...supersededBy(state.token(node.id)), fingerprint(token)];
       token = newToken;
+      node.tokenHealth.tokenChanged();
+      checkWhileSignedIn();
       RED.nodes.addCredentials(node.id, withToken(node.credentials, token));
       state.setToken(node.id, { token: token ?? '', replaces: [...new Set(replaced)].slice(-MAX_REPLACED) });
     };
     node.storeToken = (newToken: string) => keep(newToken);
     node.forgetToken = () => keep(undefined);
 
+    node.checkToken = async (signal) => {
+      if (!token || !node.plexTv) return undefined;
+      const ticket = node.tokenHealth.ticket();
+      const result = await checkToken(node.plexTv, token, signal);
+      if (!signal?.aborted) node.tokenHealth.checkedWith(ticket, result);
+      return result;
+    };
+    // A token revoked while Node-RED was down (or during the day) shows up without waiting for a flow to fail.
+    const checks = new TokenCheckSchedule({
+      run: async (signal) => void (await node.checkToken(signal)),
+      onError: (error) => node.warn(String(error)),
+    });
+    // Only an account holding a token has anything to check: a new one is checked soon after it is stored.
+    const checkWhileSignedIn = () => (token ? checks.start() : checks.stop());
+    checkWhileSignedIn();
+
     node.on('close', (removed: boolean, done: () => void) => {
+      checks.stop();
       node.http.close();
       if (removed) state.setToken(node.id, undefined);
       state.flush();

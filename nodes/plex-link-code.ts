@@ -1,6 +1,7 @@
 import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { handleInput, statusText } from './lib/flow-node';
 import { signedInAccount } from './lib/config-nodes';
+import { useTokenOf } from './lib/token-health';
 
 interface PlexLinkCodeConfig extends NodeDef {
   account: string;
@@ -10,12 +11,13 @@ export = function (RED: NodeAPI): void {
   function PlexLinkCode(this: Node, config: PlexLinkCodeConfig): void {
     RED.nodes.createNode(this, config);
     const node = this;
+    useTokenOf(RED, node, { account: config.account });
 
-    handleInput(RED, node, async ({ msg, send, signal }) => {
+    handleInput(RED, node, async ({ msg, send, signal, status }) => {
       const { plexTv, token } = signedInAccount(RED, config.account);
       const linked = await plexTv.linkCode(msg.payload, token, signal);
       msg.payload = linked;
-      node.status({ fill: 'green', shape: 'dot', text: statusText(RED, 'linked', { code: linked.code }) });
+      status({ fill: 'green', shape: 'dot', text: statusText(RED, 'linked', { code: linked.code }) });
       send(msg);
     });
   }

@@ -2,6 +2,7 @@ import type { Node, NodeAPI, NodeDef } from 'node-red';
 import { handleInput, statusText, warnAll } from './lib/flow-node';
 import { usableAccount } from './lib/config-nodes';
 import { evaluateOptional } from './lib/properties';
+import { useTokenOf } from './lib/token-health';
 
 interface PlexPinConfig extends NodeDef {
   account: string;
@@ -14,6 +15,7 @@ export = function (RED: NodeAPI): void {
   function PlexPin(this: Node, config: PlexPinConfig): void {
     RED.nodes.createNode(this, config);
     const node = this;
+    useTokenOf(RED, node, { account: config.account }, { sendsToken: false });
     const strong = config.strong !== false;
 
     handleInput(RED, node, async ({ msg, send, signal, status }) => {

@@ -4,6 +4,7 @@ import { errorStatus, statusText } from './lib/flow-node';
 import { usableAccount } from './lib/config-nodes';
 import { runtimeState, type SavedPoll } from './lib/runtime-state';
 import type { PlexAccountNode } from './lib/types';
+import { useTokenOf } from './lib/token-health';
 
 interface PlexPollTokenConfig extends NodeDef {
   account: string;
@@ -60,6 +61,7 @@ export = function (RED: NodeAPI): void {
   function PlexPollToken(this: Node, config: PlexPollTokenConfig): void {
     RED.nodes.createNode(this, config);
     const node = this;
+    useTokenOf(RED, node, { account: config.account }, { sendsToken: false });
     const intervalMs = Math.max(1, Number(config.interval) || 2) * 1000;
     const timeoutMs = Math.max(0, Number(config.timeout) || 0) * 1000;
     const waiters = new Map<number, Waiter[]>();

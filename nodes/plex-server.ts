@@ -2,6 +2,7 @@ import { t } from './lib/i18n';
 import type { Node, NodeAPI } from 'node-red';
 import { HttpClient, MediaServerClient, PlexError, type TlsSettings } from '../src/core';
 import type { PlexAccountNode, PlexServerConfig, PlexServerNode } from './lib/types';
+import { TokenHealth } from './lib/token-health';
 
 interface TlsConfigNode extends Node {
   addTLSOptions(options: TlsSettings): TlsSettings;
@@ -28,6 +29,7 @@ export = function (RED: NodeAPI): void {
     if (node.configError) node.error(t(RED, 'error.server-config', { message: node.configError.message }));
 
     node.token = () => serverToken ?? node.account?.token();
+    node.tokenHealth = serverToken ? new TokenHealth(RED) : node.account?.tokenHealth;
 
     node.on('close', (done: () => void) => {
       http.close();

@@ -3,6 +3,7 @@ import { parseSource } from '../src/core';
 import { handleInput, statusText, warnAll } from './lib/flow-node';
 import { usableServer } from './lib/config-nodes';
 import { evaluateOptional } from './lib/properties';
+import { useTokenOf } from './lib/token-health';
 
 interface PlexSourceInfoConfig extends NodeDef {
   server: string;
@@ -23,6 +24,7 @@ export = function (RED: NodeAPI): void {
   function PlexSourceInfo(this: Node, config: PlexSourceInfoConfig): void {
     RED.nodes.createNode(this, config);
     const node = this;
+    useTokenOf(RED, node, { server: config.server });
 
     handleInput(RED, node, async ({ msg, send, signal, status }) => {
       const { client, token } = usableServer(RED, config.server);

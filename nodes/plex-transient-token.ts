@@ -3,6 +3,7 @@ import { Reusable, untilAborted, type TransientToken } from '../src/core';
 import { handleInput, statusText, warnAll } from './lib/flow-node';
 import { usableServer } from './lib/config-nodes';
 import type { PlexServerNode } from './lib/types';
+import { useTokenOf } from './lib/token-health';
 
 interface PlexTransientTokenConfig extends NodeDef {
   server: string;
@@ -21,6 +22,7 @@ export = function (RED: NodeAPI): void {
     const node = this;
     const reuse = config.reuse === true;
     const ready = { fill: 'green', shape: 'dot', text: statusText(RED, 'token-ready') } as const;
+    useTokenOf(RED, node, { server: config.server });
 
     handleInput(RED, node, async ({ msg, send, signal, status }) => {
       const { server, client, token } = usableServer(RED, config.server);

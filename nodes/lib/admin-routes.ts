@@ -9,7 +9,7 @@ import type { NodeAPI, NodeDef } from 'node-red';
 import type { Request, Response, RequestHandler } from 'express';
 import QRCode from 'qrcode';
 import {
-  DEFAULT_DEVICE_NAME, DEFAULT_PLEX_TV_URL, DEFAULT_PRODUCT, HttpClient, PinPoller, PlexError, PlexTvClient,
+  DEFAULT_DEVICE_NAME, DEFAULT_PLEX_TV_URL, DEFAULT_PRODUCT, HttpClient, PinPoller, PlexError, PlexTvClient, checkToken,
   type ClientIdentity, type NewPin, type PollOutcome,
 } from '../../src/core';
 import type { PlexAccountConfig, PlexAccountNode, TokenCredentials } from './types';
@@ -274,9 +274,16 @@ export function registerAdminRoutes(RED: NodeAPI): void {
   const read = RED.auth.needsPermission('plex-account.read');
   const write = RED.auth.needsPermission('plex-account.write');
 
+  /** The token's state for the dialog: signed in, refused by plex.tv or a server ("sign-in needed"), and the last check. */
   RED.httpAdmin.get('/plex-auth/accounts/:id', read, route(async (req) => {
     const account = findAccount(accountId(req), { undeployed: false });
-    return { signedIn: Boolean(tokenOf(account)) };
+    const health = account.node?.tokenHealth;
+    const lastCheck = health?.lastCheck;
+    return {
+      signedIn: Boolean(tokenOf(account)),
+      signInNeeded: health?.signInNeeded ?? false,
+      lastCheck: lastCheck ? { at: new Date(lastCheck.at).toISOString(), ...lastCheck.result } : null,
+    };
   }));
 
   RED.httpAdmin.post('/plex-auth/accounts/:id/pin', write, route(async (req) => {
@@ -327,17 +334,13 @@ export function registerAdminRoutes(RED: NodeAPI): void {
 
   RED.httpAdmin.post('/plex-auth/accounts/:id/check', write, route(async (req) => {
     const account = findAccount(accountId(req), { undeployed: false });
+    // A running account records the answer: its flow nodes and the dialog show the same state.
+    if (account.node?.plexTv) return (await account.node.checkToken()) ?? { state: 'signed-out' };
     const token = tokenOf(account);
     if (!token) return { state: 'signed-out' };
     const http = new HttpClient();
     try {
-      const user = (await ownPlexTv(account, http, req).getUser(token)).value;
-      return { state: 'valid', username: user.username };
-    } catch (error) {
-      if (!(error instanceof PlexError)) throw error;
-      // Only plex.tv saying "no" means revoked; anything else leaves the token as it is.
-      if (error.kind === 'http' && error.status === 401) return { state: 'revoked' };
-      return { state: 'unreachable', message: error.message };
+      return await checkToken(ownPlexTv(account, http, req), token);
     } finally {
       http.close();
     }

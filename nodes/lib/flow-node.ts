@@ -2,6 +2,7 @@ import type { Node, NodeAPI, NodeMessageInFlow, NodeMessage, NodeStatus } from '
 import { setMaxListeners } from 'node:events';
 import { PlexError } from '../../src/core';
 import { t } from './i18n';
+import { watchTokenUse } from './token-health';
 
 type Send = (msg: NodeMessage | Array<NodeMessage | NodeMessage[] | null>) => void;
 type Done = (err?: Error) => void;
@@ -46,6 +47,14 @@ export class StatusLine {
     }, wait);
   }
 
+  /** Shows it now, past any pause (a token refused must show at once), instead of what was pending. */
+  showNow(status: NodeStatus): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.latest = undefined;
+    this.put(status);
+  }
+
   /** Clears the status and forgets a pending one: the node is closing. */
   clear(): void {
     clearTimeout(this.timer);
@@ -83,6 +92,16 @@ export function errorStatus(RED: NodeAPI, error: unknown): string {
  * every outcome ends in done() or done(err) — never an unhandled rejection — and every
  * request in flight is aborted when the node closes.
  */
+/** The status line of each node that handles input through handleInput. */
+const statusLines = new WeakMap<Node, StatusLine>();
+
+/** Shows a status at once, through the node's status line when it has one, so the line knows what is shown. */
+export function showStatusNow(node: Node, status: NodeStatus): void {
+  const line = statusLines.get(node);
+  if (line) line.showNow(status);
+  else node.status(status);
+}
+
 export function handleInput(
   RED: NodeAPI,
   node: Node,
@@ -93,6 +112,7 @@ export function handleInput(
   const closing = new AbortController();
   setMaxListeners(Infinity, closing.signal); // one listener per request in flight: 1,000 msgs at once are not a leak
   const statusLine = new StatusLine(node);
+  statusLines.set(node, statusLine);
   const status = (shown: NodeStatus) => statusLine.show(shown);
   const busy: NodeStatus = { fill: 'blue', shape: 'dot', text: statusText(RED, options.busyStatus ?? 'requesting') };
   node.on('input', (msg: NodeMessageInFlow, send: Send, done: Done) => {
@@ -113,6 +133,7 @@ export function handleInput(
         },
       )
       .catch((error: unknown) => node.error(error)); // a throwing done() must not become an unhandled rejection
+    watchTokenUse(node, outcome); // a refused token marks every node of the account
   });
   node.on('close', (_removed: boolean, done: () => void) => {
     closing.abort();

@@ -1,5 +1,6 @@
 import type { Node, NodeDef } from 'node-red';
-import type { ClientIdentity, HttpClient, MediaServerClient, PlexTvClient, PlexError } from '../../src/core';
+import type { ClientIdentity, HttpClient, MediaServerClient, PlexTvClient, PlexError, TokenCheckResult } from '../../src/core';
+import type { TokenHealth } from './token-health';
 
 export interface PlexAccountConfig extends NodeDef {
   clientIdentifier: string;
@@ -24,6 +25,10 @@ export interface PlexAccountNode extends Node<TokenCredentials> {
   /** Keeps a token: in the runtime's credentials (saved encrypted on the next Deploy) and sealed on disk now. */
   storeToken(token: string): void;
   forgetToken(): void;
+  /** Whether plex.tv refused the token ("sign-in needed"), the last check, and who to tell. */
+  tokenHealth: TokenHealth;
+  /** Asks plex.tv about the token now and records the answer; undefined when there is no token to check. */
+  checkToken(signal?: AbortSignal): Promise<TokenCheckResult | undefined>;
 }
 
 export interface PlexServerConfig extends NodeDef {
@@ -38,4 +43,6 @@ export interface PlexServerNode extends Node<TokenCredentials> {
   account?: PlexAccountNode;
   /** The server token when set, else the account's. */
   token(): string | undefined;
+  /** The health of the token it calls with: its own token's, else its account's. */
+  tokenHealth?: TokenHealth;
 }

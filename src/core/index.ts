@@ -8,3 +8,4 @@ export * from './media-server';
 export * from './pin-poller';
 export * from './sealed-file';
 export * from './reuse';
+export * from './token-check';

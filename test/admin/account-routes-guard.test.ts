@@ -65,7 +65,7 @@ describe('admin routes act only on plex-account nodes, and send a token only to 
     const answer = await json(await as('GET', `/plex-auth/accounts/${SERVER}`));
     assert.equal(answer.status, 404);
     assert.ok(!('signedIn' in answer.body));
-    assert.deepEqual((await json(await as('GET', `/plex-auth/accounts/${ACCOUNT}`))).body, { signedIn: true });
+    assert.equal((await json(await as('GET', `/plex-auth/accounts/${ACCOUNT}`))).body.signedIn, true);
   });
 
   it('answers an id that is neither deployed nor signed in from the dialog with 404', async () => {

@@ -7,6 +7,8 @@ import { repoRoot, startNodeRed, type NodeRed } from '../../dev/node-red-process
 import { delay } from '../support';
 
 export const PASSWORD = 'correct horse battery';
+/** The credentialSecret of the node-red started here: flows_cred.json is encrypted with it. */
+export const CREDENTIAL_SECRET = 'a secret for the tests only';
 
 /** Starts node-red in a fresh user directory where the package is linked in as an installed module. */
 export async function startWithPackage(settings: Record<string, unknown> = {}): Promise<NodeRed> {
@@ -18,7 +20,7 @@ export async function startWithPackage(settings: Record<string, unknown> = {}): 
   return startNodeRed({
     userDir,
     settings: {
-      credentialSecret: 'a secret for the tests only',
+      credentialSecret: CREDENTIAL_SECRET,
       adminAuth: {
         type: 'credentials',
         users: [

@@ -37,7 +37,7 @@ describe('plex-account admin routes, in a real node-red with adminAuth', () => {
   it('lets a read-only user see whether an account is signed in, and nothing more (Node-RED answers 401 for a missing permission)', async () => {
     const asViewer = await viewer(red);
     const as = (method: string, route: string) => asViewer(method, `/plex-auth/accounts/${DEPLOYED}${route}`, method === 'POST' ? identity : undefined);
-    assert.deepEqual(await (await as('GET', '')).json(), { signedIn: false });
+    assert.equal((await (await as('GET', '')).json()).signedIn, false);
     for (const [method, route] of [['POST', '/pin'], ['GET', '/pin/1'], ['DELETE', '/pin/1'], ['POST', '/check'], ['DELETE', '/token']]) {
       const response = await as(method, route);
       assert.equal(response.status, 401, `${method} ${route}`);
@@ -90,7 +90,7 @@ describe('plex-account admin routes, in a real node-red with adminAuth', () => {
     const token = standIn.approve(pin.pinId, 'new-user');
     const outcome = await waitForOutcome(red, NEW, pin.pinId);
     assert.deepEqual(outcome, { state: 'approved', username: 'new-user', expiresAt: pin.expiresAt });
-    assert.deepEqual(await (await red.admin('GET', `/plex-auth/accounts/${NEW}`)).json(), { signedIn: true });
+    assert.equal((await (await red.admin('GET', `/plex-auth/accounts/${NEW}`)).json()).signedIn, true);
     const check = await json(await red.admin('POST', `/plex-auth/accounts/${NEW}/check`, identity));
     assert.deepEqual(check.body, { state: 'valid', username: 'new-user' });
     assert.ok(!check.text.includes(token) && !JSON.stringify(outcome).includes(token));
@@ -102,7 +102,7 @@ describe('plex-account admin routes, in a real node-red with adminAuth', () => {
     assert.ok(!cred.includes(token), 'flows_cred.json is encrypted');
     assert.ok(!fs.readFileSync(path.join(red.userDir, 'flows.json'), 'utf8').includes(token));
     assert.ok(!(await (await red.admin('GET', '/flows')).text()).includes(token));
-    assert.deepEqual(await (await red.admin('GET', `/plex-auth/accounts/${NEW}`)).json(), { signedIn: true });
+    assert.equal((await (await red.admin('GET', `/plex-auth/accounts/${NEW}`)).json()).signedIn, true);
     assert.ok(!red.output().includes(token), 'no token in the log');
   });
 
@@ -119,12 +119,18 @@ describe('plex-account admin routes, in a real node-red with adminAuth', () => {
     assert.match(unreachable.message, /503/);
     standIn.fail(/^GET \/api\/v2\/user/, { reset: true });
     assert.equal((await check()).body.state, 'unreachable');
-    assert.deepEqual(await (await red.admin('GET', `/plex-auth/accounts/${DEPLOYED}`)).json(), { signedIn: true }, 'an unreachable plex.tv keeps the token');
+    const kept = await (await red.admin('GET', `/plex-auth/accounts/${DEPLOYED}`)).json();
+    assert.equal(kept.signedIn, true, 'an unreachable plex.tv keeps the token');
+    assert.equal(kept.signInNeeded, false, 'and does not call it dead');
+    assert.equal(kept.lastCheck.state, 'unreachable', 'the last check is told');
+    assert.ok(Math.abs(Date.parse(kept.lastCheck.at) - Date.now()) < 60_000);
     standIn.accountTokens.delete(token);
     assert.deepEqual((await check()).body, { state: 'revoked' });
+    const refused = await (await red.admin('GET', `/plex-auth/accounts/${DEPLOYED}`)).json();
+    assert.deepEqual([refused.signedIn, refused.signInNeeded, refused.lastCheck.state], [true, true, 'revoked'], 'the Check button marks the account');
 
     assert.deepEqual((await json(await red.admin('DELETE', `/plex-auth/accounts/${DEPLOYED}/token`))).body, { signedIn: false });
-    assert.deepEqual(await (await red.admin('GET', `/plex-auth/accounts/${DEPLOYED}`)).json(), { signedIn: false });
+    assert.deepEqual(await (await red.admin('GET', `/plex-auth/accounts/${DEPLOYED}`)).json(), { signedIn: false, signInNeeded: false, lastCheck: null });
     assert.deepEqual((await check()).body, { state: 'signed-out' });
   });
 

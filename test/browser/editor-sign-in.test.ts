@@ -1,17 +1,26 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import { createDecipheriv, createHash } from 'node:crypto';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { PlexStandIn } from '../../dev/plex-stand-in';
 import { repoRoot, type NodeRed } from '../../dev/node-red-process';
 import { delay } from '../support';
-import { PASSWORD, startWithPackage } from '../admin/setup';
+import { CREDENTIAL_SECRET, PASSWORD, startWithPackage } from '../admin/setup';
 
 const CHROMIUM = '/usr/bin/chromium';
 const artifacts = path.join(repoRoot, 'test-artifacts');
 const FLOW_NODES = ['plex-pin', 'plex-poll-token', 'plex-transient-token', 'plex-source-info', 'plex-link-code'];
 const SERVER_NODES = ['plex-transient-token', 'plex-source-info'];
+
+/** flows_cred.json decrypted as Node-RED does: aes-256-ctr, key sha256(credentialSecret), the first 32 hex characters the IV. */
+function savedCredentials(userDir: string): Record<string, Record<string, string>> {
+  const { $: sealed } = JSON.parse(fs.readFileSync(path.join(userDir, 'flows_cred.json'), 'utf8')) as { $: string };
+  const key = createHash('sha256').update(CREDENTIAL_SECRET).digest();
+  const decipher = createDecipheriv('aes-256-ctr', key, Buffer.from(sealed.slice(0, 32), 'hex'));
+  return JSON.parse(decipher.update(sealed.slice(32), 'base64', 'utf8') + decipher.final('utf8'));
+}
 
 describe('the editor in headless Chromium: palette, dialogs, sign-in with Plex, deploy', () => {
   const standIn = new PlexStandIn();
@@ -42,6 +51,36 @@ describe('the editor in headless Chromium: palette, dialogs, sign-in with Plex, 
     await page.goto(red.url);
     await page.waitForSelector('.red-ui-palette-node[data-palette-type="plex-pin"]', { timeout: 60_000 });
   });
+  /** Presses Deploy and waits until the flows have started again. */
+  async function deploy(): Promise<void> {
+    const before = (red.output().match(/Started flows/g) ?? []).length;
+    await page.click('#red-ui-header-button-deploy');
+    // The server nodes have no server yet: Node-RED asks whether to deploy anyway.
+    const confirm = page.getByRole('button', { name: 'Confirm deploy' });
+    if (await confirm.waitFor({ timeout: 3000 }).then(() => true, () => false)) await confirm.click();
+    const until = Date.now() + 20_000;
+    while ((red.output().match(/Started flows/g) ?? []).length <= before) {
+      if (Date.now() > until) await page.screenshot({ path: path.join(artifacts, 'deploy-failure.png') });
+      assert.ok(Date.now() < until, 'deploy did not start the flows');
+      await delay(100);
+    }
+  }
+
+  /** Opens the dialog of the plex-account that flow node n0 uses. */
+  async function openAccountDialog(): Promise<void> {
+    await page.evaluate(() => (window as any).RED.editor.edit((window as any).RED.nodes.node('n0')));
+    await page.click('#node-input-btn-account-edit');
+    await page.waitForSelector('#plex-account-signin', { state: 'visible' });
+  }
+
+  async function closeDialogs(): Promise<void> {
+    await page.click('#node-config-dialog-ok');
+    await page.click('#node-dialog-ok');
+    await page.waitForSelector('.red-ui-tray', { state: 'detached' });
+  }
+
+  const deployEnabled = () => page.locator('#red-ui-header-button-deploy').evaluate((el) => !el.classList.contains('disabled'));
+
   after(async () => {
     await browser?.close();
     await red?.stop();
@@ -104,17 +143,7 @@ describe('the editor in headless Chromium: palette, dialogs, sign-in with Plex, 
     await page.click('#node-config-dialog-ok');
     await page.click('#node-dialog-ok');
     await page.waitForSelector('.red-ui-tray', { state: 'detached' });
-    const before = (red.output().match(/Started flows/g) ?? []).length;
-    await page.click('#red-ui-header-button-deploy');
-    // The server nodes have no server yet: Node-RED asks whether to deploy anyway.
-    const confirm = page.getByRole('button', { name: 'Confirm deploy' });
-    if (await confirm.waitFor({ timeout: 3000 }).then(() => true, () => false)) await confirm.click();
-    const until = Date.now() + 20_000;
-    while ((red.output().match(/Started flows/g) ?? []).length <= before) {
-      if (Date.now() > until) await page.screenshot({ path: path.join(artifacts, 'deploy-failure.png') });
-      assert.ok(Date.now() < until, 'deploy did not start the flows');
-      await delay(100);
-    }
+    await deploy();
 
     const flows = fs.readFileSync(path.join(red.userDir, 'flows.json'), 'utf8');
     const credentials = fs.readFileSync(path.join(red.userDir, 'flows_cred.json'), 'utf8');
@@ -124,11 +153,56 @@ describe('the editor in headless Chromium: palette, dialogs, sign-in with Plex, 
     assert.ok(!credentials.includes(token), 'flows_cred.json is encrypted');
     const account = JSON.parse(flows).find((node: any) => node.type === 'plex-account');
     await red.login('admin', PASSWORD);
-    assert.deepEqual(await (await red.admin('GET', `/plex-auth/accounts/${account.id}`)).json(), { signedIn: true }, 'the deployed node has the token');
+    assert.equal((await (await red.admin('GET', `/plex-auth/accounts/${account.id}`)).json()).signedIn, true, 'the deployed node has the token');
     assert.ok(!(await (await red.admin('GET', '/flows')).text()).includes(token), 'not in an export');
     assert.ok(received.length > 20, 'responses were recorded');
     assert.ok(!received.some((body) => body.includes(token)), 'nothing the browser received holds the token');
     console.log(`# sign-in from dialog open to "Signed in as": ${signInSeconds.toFixed(1)} s`);
+  });
+
+  it('a deployed account whose token plex.tv refused opens on "Sign-in needed"; signing in again as another user enables Deploy, which saves the new token; Sign out and Deploy remove it', async () => {
+    const flows = JSON.parse(fs.readFileSync(path.join(red.userDir, 'flows.json'), 'utf8'));
+    const accountId = flows.find((node: any) => node.type === 'plex-account').id as string;
+    const oldToken = savedCredentials(red.userDir)[accountId]?.token;
+    assert.ok(oldToken && standIn.accountTokens.has(oldToken), 'the first sign-in is saved in flows_cred.json');
+
+    // The user signs out everywhere on plex.tv: Check tells it, and the dialog opens on it from then on.
+    standIn.accountTokens.delete(oldToken);
+    await openAccountDialog();
+    await page.click('#plex-account-check');
+    await page.waitForFunction(() => /no longer accepts/.test(document.querySelector('#plex-account-signin-status')?.textContent ?? ''), undefined, { timeout: 20_000 });
+    assert.match((await page.textContent('#plex-account-last-check'))!, /^Checked \d\d?:\d\d.*: token refused$/);
+    await page.click('#node-config-dialog-cancel');
+    await page.click('#node-dialog-cancel');
+    await page.waitForSelector('.red-ui-tray', { state: 'detached' });
+    assert.equal(await deployEnabled(), false, 'a check changes nothing to deploy');
+    await openAccountDialog();
+    await page.waitForFunction(() => /^Sign-in needed/.test(document.querySelector('#plex-account-signin-status')?.textContent ?? ''), undefined, { timeout: 10_000 });
+    assert.equal(await page.isVisible('#plex-account-signin'), true, 'the Sign in button is there');
+    await page.locator('.red-ui-tray').last().screenshot({ path: path.join(artifacts, 'sign-in-needed.png') });
+
+    await page.click('#plex-account-signin');
+    await page.waitForSelector('#plex-account-signin-pin', { state: 'visible' });
+    const pin = [...standIn.pins.values()].find((each) => each.strong && !each.authToken && each.expiresAt > Date.now())!;
+    const newToken = standIn.approve(pin.id, 'second-user');
+    await page.waitForFunction(() => /Signed in as second-user/.test(document.querySelector('#plex-account-signin-status')?.textContent ?? ''), undefined, { timeout: 20_000 });
+    await closeDialogs();
+    assert.equal(await deployEnabled(), true, 'Deploy is enabled after signing in again');
+    await deploy();
+    const saved = savedCredentials(red.userDir)[accountId];
+    assert.equal(saved?.token, newToken, 'flows_cred.json holds the new token, not the old one');
+    assert.ok(!fs.readFileSync(path.join(red.userDir, 'flows_cred.json'), 'utf8').includes(newToken), 'encrypted');
+    const state = await (await red.admin('GET', `/plex-auth/accounts/${accountId}`)).json();
+    assert.deepEqual([state.signedIn, state.signInNeeded], [true, false], 'the new token is not marked');
+
+    await openAccountDialog();
+    await page.click('#plex-account-signout');
+    await page.waitForFunction(() => /^Signed out/.test(document.querySelector('#plex-account-signin-status')?.textContent ?? ''), undefined, { timeout: 10_000 });
+    await closeDialogs();
+    assert.equal(await deployEnabled(), true, 'Deploy is enabled after signing out');
+    await deploy();
+    assert.equal(savedCredentials(red.userDir)[accountId]?.token, undefined, 'flows_cred.json holds no token after Sign out and Deploy');
+    assert.ok(!received.some((body) => body.includes(newToken)), 'the browser never received the token');
   });
 
   it('opens the plex-server dialog with the account to choose', async () => {
