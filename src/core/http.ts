@@ -31,6 +31,8 @@ export interface PlexRequest {
   signal?: AbortSignal;
   /** Who answers, for messages: "plex.tv", "Plex Media Server". */
   peer: string;
+  /** A JSON request body (sent with Content-Type application/json). */
+  json?: unknown;
 }
 
 export interface PlexResponse {
@@ -197,13 +199,16 @@ export class HttpClient {
     const signal = controller.signal;
     const identity = withHeaderSafeIdentity(request.url, request.headers);
     // The token is added after that move: it only ever travels in a header.
-    const headers = { ...identity.headers, ...(request.token ? { 'X-Plex-Token': request.token } : {}) };
+    const headers: Record<string, string> = { ...identity.headers, ...(request.token ? { 'X-Plex-Token': request.token } : {}) };
+    const body = request.json === undefined ? undefined : JSON.stringify(request.json);
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
     let url = identity.url;
     try {
       for (let hop = 0; ; hop++) {
         const response = await fetch(url.href, {
           method: request.method,
           headers,
+          body,
           redirect: 'manual',
           agent: this.agentFor(url),
           size: this.maxBodyBytes,
@@ -232,6 +237,8 @@ export class HttpClient {
           continue;
         }
         const text = await response.text();
+        // 204 No Content: nothing to read (plex.tv's answer to registering a device key may be one).
+        if (response.status === 204) return { status: 204, body: null };
         if (response.ok) {
           return { status: response.status, body: parseSuccessBody(text, response.headers.get('content-type') ?? '', request) };
         }

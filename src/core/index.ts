@@ -8,3 +8,6 @@ export * from './media-server';
 export * from './pin-poller';
 export * from './sealed-file';
 export * from './reuse';
+export * from './device-key';
+export * from './plex-jwt';
+export * from './token-renewer';
