@@ -49,14 +49,14 @@ export class DeviceKey {
   }
 
   /** A key saved with exportPrivateKey(); the error never repeats the text it was given. */
-  static fromPrivateKey(pem: string): Promise<DeviceKey> {
+  static async fromPrivateKey(pem: string): Promise<DeviceKey> {
     let key: KeyObject;
     try {
       key = createPrivateKey({ key: pem, format: 'pem' });
     } catch {
       throw inputError('the saved device key cannot be read (not a PKCS#8 PEM private key)');
     }
-    if (key.asymmetricKeyType !== 'ed25519') throw inputError(`the saved device key is ${key.asymmetricKeyType ?? 'not'} an Ed25519 key`);
+    if (key.asymmetricKeyType !== 'ed25519') throw inputError(`the saved device key is an ${key.asymmetricKeyType ?? 'unknown'} key, not Ed25519`);
     return DeviceKey.of(key);
   }
 
