@@ -510,7 +510,8 @@ export class PlexStandIn {
   private takeNonce(nonce: string, clientId: string, purpose: string): void {
     const entry = this.nonces.get(nonce);
     if (!entry || entry.clientIdentifier !== clientId || Date.now() >= entry.expiresAt) throw new Refusal(422, 1099, 'Invalid nonce');
-    if (entry.usedFor !== undefined && entry.usedFor !== purpose) throw new Refusal(422, 1099, 'Nonce already used');
+    // An exchange uses its nonce up; a PIN's polls may show theirs again.
+    if (entry.usedFor !== undefined && (purpose === 'token' || entry.usedFor !== purpose)) throw new Refusal(422, 1099, 'Nonce already used');
     entry.usedFor = purpose;
   }
 
