@@ -5,7 +5,8 @@
  */
 import http from 'node:http';
 import https from 'node:https';
-import { randomBytes, randomInt } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, randomBytes, randomInt, randomUUID, type KeyObject } from 'node:crypto';
+import { loadJose } from '../src/core/jose';
 import type { AddressInfo, Socket } from 'node:net';
 
 export interface StandInPin {
@@ -20,6 +21,9 @@ export interface StandInPin {
   polls: number;
   /** Approve by itself after this many polls (undefined: only by approve()). */
   approveAfterPolls?: number;
+  /** A PIN made with a key: the device's public JWK; once approved, the account's classic token. */
+  jwk?: StandInJwk;
+  approvedAccount?: string;
 }
 
 /** How to answer one request instead of the normal answer. */
@@ -69,6 +73,44 @@ const location = {
 
 function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** A device's public key as plex.tv takes it (kty OKP, crv Ed25519, x; kid names it). */
+export interface StandInJwk {
+  kty: 'OKP';
+  crv: 'Ed25519';
+  x: string;
+  kid: string;
+  [member: string]: unknown;
+}
+
+type StandInUser = { id: number; uuid: string; username: string; email: string };
+
+/** A Plex JWT the stand-in issued. */
+export interface StandInPlexJwt {
+  clientIdentifier: string;
+  kid: string;
+  /** Epoch ms; after it the token is answered 498. */
+  expiresAt: number;
+  revoked: boolean;
+}
+
+/** A JWT endpoint's refusal: status and Plex's words. */
+class Refusal extends Error {
+  constructor(readonly status: number, readonly plexCode: number, message: string) {
+    super(message);
+  }
+}
+
+const NONCE_LIFETIME_MS = 5 * 60_000;
+const SIGNATURE_FAILED = 'Signature Verification Failed';
+
+/** A public Ed25519 JWK from a request body, or a 400. */
+function publicJwkOf(value: unknown): StandInJwk {
+  const jwk = value as Partial<StandInJwk> | undefined;
+  const valid = jwk?.kty === 'OKP' && jwk.crv === 'Ed25519' && typeof jwk.x === 'string' && /^[\w-]{43}$/.test(jwk.x) && typeof jwk.kid === 'string' && jwk.kid !== '';
+  if (!valid || 'd' in jwk!) throw new Refusal(400, 1000, 'jwk must be a public Ed25519 JWK with a kid');
+  return jwk as StandInJwk;
 }
 
 export class PlexStandIn {
@@ -133,6 +175,7 @@ export class PlexStandIn {
   approve(id: number, username = 'someone'): string {
     const pin = this.pins.get(id);
     if (!pin) throw new Error(`no PIN ${id}`);
+    if (pin.jwk) return this.approveKeyPin(pin, username);
     pin.authToken ??= this.addAccount(username);
     return pin.authToken;
   }
@@ -288,6 +331,7 @@ export class PlexStandIn {
     const fault = this.takeFault(`${req.method} ${url.pathname}${url.search}`);
     if (fault) return this.applyFault(fault, req, res);
     if (url.pathname === '/api/v2/pins/link' && req.method === 'PUT') return this.readBody(req, recorded, (body) => this.link(req, res, body));
+    if (this.handleJwt(req, res, url)) return;
     req.resume();
 
     // plex.tv takes every X-Plex-* value as a header or as a query parameter.
@@ -349,6 +393,197 @@ export class PlexStandIn {
       return void res.end();
     }
     this.html(res, 404, '404 Not Found');
+  }
+
+  // --- JWT sign-in: real Ed25519 signatures (plex-facts.md "JWT sign-in") ---
+
+  /** Seconds a Plex JWT lives (plex.tv: 7 days); tests set a few seconds. */
+  jwtLifetimeSec = 7 * 24 * 3600;
+  /** Device keys registered (by a key PIN's approval or /auth/jwk), by kid. */
+  readonly deviceKeys = new Map<string, { jwk: StandInJwk; clientIdentifier: string; user: StandInUser }>();
+  /** Plex JWTs issued, by token. */
+  readonly plexJwts = new Map<string, StandInPlexJwt>();
+  private readonly nonces = new Map<string, { clientIdentifier: string; expiresAt: number; usedFor?: string }>();
+  /** plex.tv's keys: a spare one listed first (as during a key rotation), then the one that signs. */
+  private readonly plexTvKeys: Array<{ kid: string; privateKey: KeyObject }> = ['plex-tv-spare', 'plex-tv-1'].map((kid) => ({
+    kid,
+    privateKey: generateKeyPairSync('ed25519').privateKey,
+  }));
+
+  /** Revokes a Plex JWT (401 from now on) and removes the device it was issued to, as "remove device" on plex.tv does. */
+  revokePlexJwt(token: string): void {
+    const issued = this.plexJwts.get(token);
+    if (!issued) throw new Error('not a Plex JWT of this stand-in');
+    issued.revoked = true;
+    this.deviceKeys.delete(issued.kid);
+  }
+
+  /** Makes a Plex JWT expire now on the stand-in's side (498 from now on), whatever its exp says. */
+  expirePlexJwt(token: string): void {
+    const issued = this.plexJwts.get(token);
+    if (!issued) throw new Error('not a Plex JWT of this stand-in');
+    issued.expiresAt = Date.now() - 1;
+  }
+
+  /** Approving a PIN made with a key registers that key for the account; the poll with a device JWT then gets a Plex JWT. */
+  private approveKeyPin(pin: StandInPin, username: string): string {
+    pin.approvedAccount ??= this.addAccount(username);
+    this.registerKey(pin.jwk!, pin.clientIdentifier, this.accountTokens.get(pin.approvedAccount)!);
+    return pin.approvedAccount;
+  }
+
+  private registerKey(jwk: StandInJwk, clientIdentifier: string, user: StandInUser): void {
+    const taken = this.deviceKeys.get(jwk.kid);
+    if (taken && taken.clientIdentifier !== clientIdentifier) throw new Refusal(422, 1099, 'Thumbprint Already Taken');
+    this.deviceKeys.set(jwk.kid, { jwk, clientIdentifier, user });
+  }
+
+  /**
+   * The JWT endpoints, and 498/401 for an expired/revoked Plex JWT on every plex.tv and server
+   * route. False when the request is none of these (the classic routes answer it).
+   */
+  private handleJwt(req: http.IncomingMessage, res: http.ServerResponse, url: URL): boolean {
+    const token = req.headers['x-plex-token'] as string | undefined;
+    const issued = token === undefined ? undefined : this.plexJwts.get(token);
+    if (issued && /^\/(api\/v2|security)\//.test(url.pathname)) {
+      if (issued.revoked) return this.refuse(req, res, new Refusal(401, 1001, 'User could not be authenticated'));
+      if (Date.now() >= issued.expiresAt) return this.refuse(req, res, new Refusal(498, 1001, 'Token expired'));
+    }
+    const route = `${req.method} ${url.pathname}`;
+    const keyPin = /^GET \/api\/v2\/pins\/(\d+)$/.exec(route);
+    const isJwtRoute =
+      (route === 'POST /api/v2/pins' && String(req.headers['content-type'] ?? '').includes('json')) ||
+      (keyPin !== null && this.pins.get(Number(keyPin[1]))?.jwk !== undefined) ||
+      ['GET /api/v2/auth/nonce', 'GET /api/v2/auth/keys', 'POST /api/v2/auth/jwk', 'POST /api/v2/auth/token'].includes(route);
+    if (!isJwtRoute) return false;
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const clientId = (req.headers['x-plex-client-identifier'] as string | undefined) ?? url.searchParams.get('X-Plex-Client-Identifier') ?? undefined;
+      this.answerJwt(route, url, clientId, token, Buffer.concat(chunks).toString('utf8'))
+        .then(([status, body]) => (status === 204 ? void res.writeHead(204).end() : this.json(res, status, body)))
+        .catch((error: unknown) => {
+          if (error instanceof Refusal) return this.plexError(res, error.status, error.plexCode, error.message);
+          this.plexError(res, 500, 1000, 'Internal error');
+        });
+    });
+    return true;
+  }
+
+  private refuse(req: http.IncomingMessage, res: http.ServerResponse, refusal: Refusal): true {
+    req.resume();
+    this.plexError(res, refusal.status, refusal.plexCode, refusal.message);
+    return true;
+  }
+
+  private async answerJwt(route: string, url: URL, clientId: string | undefined, token: string | undefined, text: string): Promise<[number, unknown]> {
+    if (!clientId) throw new Refusal(route.endsWith('/nonce') ? 422 : 400, 1000, 'X-Plex-Client-Identifier is missing');
+    if (route === 'GET /api/v2/auth/keys') return [200, { keys: await this.plexTvPublicJwks() }];
+    if (route === 'GET /api/v2/auth/nonce') {
+      const nonce = randomUUID();
+      this.nonces.set(nonce, { clientIdentifier: clientId, expiresAt: Date.now() + NONCE_LIFETIME_MS });
+      return [200, { nonce }];
+    }
+    let body: Record<string, unknown> = {};
+    if (text.trim()) {
+      try {
+        body = JSON.parse(text) as Record<string, unknown>;
+      } catch {
+        throw new Refusal(400, 1000, 'Body is not JSON');
+      }
+    }
+    if (route === 'POST /api/v2/pins') {
+      const jwk = publicJwkOf(body.jwk);
+      const taken = this.deviceKeys.get(jwk.kid);
+      if (taken && taken.clientIdentifier !== clientId) throw new Refusal(422, 1099, 'Thumbprint Already Taken');
+      const pin = this.newPin({ clientIdentifier: clientId, product: '', strong: body.strong === true });
+      pin.jwk = jwk;
+      return [201, this.pinBody(pin)];
+    }
+    if (route === 'POST /api/v2/auth/jwk') {
+      const user = token === undefined ? undefined : this.accountTokens.get(token);
+      if (!user) throw new Refusal(401, 1001, 'User could not be authenticated');
+      this.registerKey(publicJwkOf(body.jwk), clientId, user);
+      return [204, null];
+    }
+    if (route === 'POST /api/v2/auth/token') {
+      if (typeof body.jwt !== 'string') throw new Refusal(400, 1000, 'jwt is missing');
+      const { jose, kid, nonce } = await this.checkDeviceJwt(body.jwt, clientId);
+      this.takeNonce(nonce, clientId, 'token');
+      const device = this.deviceKeys.get(kid)!;
+      return [200, { auth_token: await this.issuePlexJwt(jose, clientId, kid, nonce, device.user) }];
+    }
+    // A poll of a PIN made with a key.
+    const pin = this.pins.get(Number(/(\d+)$/.exec(url.pathname)![1]))!;
+    if (pin.clientIdentifier !== clientId || Date.now() >= pin.expiresAt) throw new Refusal(404, 1020, 'Code not found or expired');
+    pin.polls += 1;
+    const deviceJwt = url.searchParams.get('deviceJWT');
+    if (deviceJwt === null) return [200, { ...this.pinBody(pin), authToken: null }];
+    const { jose, nonce } = await this.checkDeviceJwt(deviceJwt, clientId, pin.jwk);
+    // One nonce serves all the polls of one PIN, and nothing else.
+    this.takeNonce(nonce, clientId, `pin ${pin.id}`);
+    if (!pin.approvedAccount && pin.approveAfterPolls !== undefined && pin.polls >= pin.approveAfterPolls) this.approve(pin.id);
+    if (pin.approvedAccount && !pin.authToken) {
+      pin.authToken = await this.issuePlexJwt(jose, clientId, pin.jwk!.kid, nonce, this.accountTokens.get(pin.approvedAccount)!);
+    }
+    return [200, this.pinBody(pin)];
+  }
+
+  /** Checks a device JWT as plex.tv does: EdDSA, signed by the registered key (or the PIN's), aud plex.tv, iss the client, unexpired. */
+  private async checkDeviceJwt(jwt: string, clientId: string, pinJwk?: StandInJwk) {
+    const jose = await loadJose();
+    let kid: unknown;
+    try {
+      kid = jose.decodeProtectedHeader(jwt).kid;
+    } catch {
+      throw new Refusal(400, 1000, 'The JWT cannot be read');
+    }
+    const jwk = pinJwk ?? (typeof kid === 'string' ? this.deviceKeys.get(kid)?.jwk : undefined);
+    if (!jwk || kid !== jwk.kid) throw new Refusal(422, 1099, SIGNATURE_FAILED);
+    let payload: Record<string, unknown>;
+    try {
+      const key = await jose.importJWK({ kty: jwk.kty, crv: jwk.crv, x: jwk.x }, 'EdDSA');
+      ({ payload } = await jose.jwtVerify(jwt, key, { algorithms: ['EdDSA'], audience: 'plex.tv', issuer: clientId, requiredClaims: ['nonce', 'iat', 'exp'] }));
+    } catch (error) {
+      if (error instanceof jose.errors.JWTExpired) throw new Refusal(422, 1099, 'JWT expired');
+      if (error instanceof jose.errors.JWTClaimValidationFailed) throw new Refusal(422, 1099, `Invalid claim ${error.claim}`);
+      throw new Refusal(422, 1099, SIGNATURE_FAILED);
+    }
+    return { jose, kid: jwk.kid, nonce: String(payload.nonce) };
+  }
+
+  /** A nonce is good for 5 minutes and one purpose: a used one is refused (422). */
+  private takeNonce(nonce: string, clientId: string, purpose: string): void {
+    const entry = this.nonces.get(nonce);
+    if (!entry || entry.clientIdentifier !== clientId || Date.now() >= entry.expiresAt) throw new Refusal(422, 1099, 'Invalid nonce');
+    // An exchange uses its nonce up; a PIN's polls may show theirs again.
+    if (entry.usedFor !== undefined && (purpose === 'token' || entry.usedFor !== purpose)) throw new Refusal(422, 1099, 'Nonce already used');
+    entry.usedFor = purpose;
+  }
+
+  private async issuePlexJwt(jose: Awaited<ReturnType<typeof loadJose>>, clientId: string, kid: string, nonce: string, user: StandInUser): Promise<string> {
+    const signer = this.plexTvKeys[this.plexTvKeys.length - 1];
+    const now = Math.floor(Date.now() / 1000);
+    const token = await new jose.SignJWT({
+      nonce,
+      thumbprint: kid,
+      user: { id: user.id, uuid: user.uuid, username: user.username, email: user.email, friendly_name: user.username, restricted: false, anonymous: false },
+    })
+      .setProtectedHeader({ alg: 'EdDSA', kid: signer.kid, typ: 'JWT' })
+      .setIssuer('plex.tv')
+      .setAudience(['plex.tv', clientId])
+      .setIssuedAt(now)
+      .setExpirationTime(now + this.jwtLifetimeSec)
+      .sign(signer.privateKey);
+    this.plexJwts.set(token, { clientIdentifier: clientId, kid, expiresAt: (now + this.jwtLifetimeSec) * 1000, revoked: false });
+    this.accountTokens.set(token, user);
+    this.serverTokens.add(token);
+    return token;
+  }
+
+  private async plexTvPublicJwks(): Promise<unknown[]> {
+    const { exportJWK } = await loadJose();
+    return Promise.all(this.plexTvKeys.map(async ({ kid, privateKey }) => ({ ...(await exportJWK(createPublicKey(privateKey))), kid, alg: 'EdDSA', use: 'sig' })));
   }
 
   /** The demo's stand-in for the plex.tv approval page: every waiting PIN, with a button. */

@@ -9,3 +9,6 @@ export * from './pin-poller';
 export * from './sealed-file';
 export * from './reuse';
 export * from './token-check';
+export * from './device-key';
+export * from './plex-jwt';
+export * from './token-renewer';

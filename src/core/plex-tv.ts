@@ -3,6 +3,8 @@ import { HttpClient } from './http';
 import { ResponseSchema, type Checked } from './validate';
 import * as schemas from './schemas';
 import { PlexError, inputError } from './errors';
+import type { DeviceKey, PublicJwk } from './device-key';
+import { PlexJwtKeys, verifyPlexJwt, type VerifiedPlexJwt } from './plex-jwt';
 
 export const DEFAULT_PLEX_TV_URL = 'https://plex.tv';
 /** The page where a 4-character PIN is typed in. */
@@ -151,6 +153,20 @@ export function normaliseBaseUrl(value: string, what: string): URL {
   return url;
 }
 
+/** Plex's host for PINs made with a key and the /auth calls, used with the default plexTvUrl. */
+export const JWT_PLEX_TV_URL = 'https://clients.plex.tv';
+/** Kept plex.tv keys are fetched again for a JWT none of them verifies, at most this often. */
+const KEYS_REFETCH_AFTER_MS = 60_000;
+const nonceSchema = new ResponseSchema<{ nonce: string }>('plex.tv nonce', schemas.authNonce);
+const authTokenSchema = new ResponseSchema<{ auth_token: string }>('plex.tv auth token', schemas.authToken);
+const authKeysSchema = new ResponseSchema<{ keys: unknown[] }>('plex.tv keys', schemas.authKeys);
+
+/** A PIN made with a key; once approved, its authToken is a verified Plex JWT. */
+export interface KeyPinState extends PinState {
+  /** ISO 8601: when the Plex JWT expires. */
+  tokenExpiresAt?: string;
+}
+
 /** plex.tv's PIN and account operations for one client identity. */
 export class PlexTvClient {
   private readonly baseUrl: URL;
@@ -178,20 +194,23 @@ export class PlexTvClient {
       signal: options.signal,
       peer: 'plex.tv',
     });
-    const { value: body, warnings } = pinSchema.check(response.body);
+    return this.newPinOf(response.body, options.strong, options.forwardUrl);
+  }
+
+  private newPinOf(answer: unknown, strong: boolean, forwardUrl: string | undefined): Checked<NewPin> {
+    const { value: body, warnings } = pinSchema.check(answer);
     const expiry = expiryOf(body, Date.now());
     if (!expiry) {
       // Sending it on would hand the flow a PIN that looks expired already.
       throw new PlexError('plex.tv PIN: fields expiresAt and expiresIn are both missing or unreadable', { kind: 'response', field: 'expiresAt' });
     }
     const { expiresAt, expiresIn } = expiry;
-    const strong = options.strong;
     return {
       value: {
         id: body.id,
         code: body.code,
         strong,
-        authUrl: strong ? buildAuthUrl(this.identity, body.code, options.forwardUrl) : LINK_URL,
+        authUrl: strong ? buildAuthUrl(this.identity, body.code, forwardUrl) : LINK_URL,
         qr: body.qr ?? `${DEFAULT_PLEX_TV_URL}/api/v2/pins/qr/${encodeURIComponent(body.code)}`,
         expiresAt,
         expiresIn,
@@ -210,7 +229,11 @@ export class PlexTvClient {
       signal,
       peer: 'plex.tv',
     });
-    const { value: body, warnings } = pinSchema.check(response.body);
+    return this.pinStateOf(response.body);
+  }
+
+  private pinStateOf(answer: unknown): Checked<PinState> {
+    const { value: body, warnings } = pinSchema.check(answer);
     const state: PinState = { id: body.id, authToken: body.authToken ?? null };
     const expiry = expiryOf(body, Date.now());
     if (expiry) state.expiresAt = expiry.expiresAt;
@@ -256,6 +279,106 @@ export class PlexTvClient {
     const { value: body, warnings } = userSchema.check(response.body);
     const { id, uuid, username, title, email } = body;
     return { value: { id, uuid, username, title, email }, warnings };
+  }
+
+  // --- JWT sign-in: a device key and Plex JWTs (plex-jwt-discovery.openapi.yaml) ---
+
+  /** plex.tv's keys, fetched once and kept (see plexJwtKeys). */
+  private jwtKeys?: Promise<PlexJwtKeys>;
+
+  /** With the default plex.tv, the key and JWT calls go to Plex's host for them; any other base URL keeps them. */
+  private jwtUrl(path: string): URL {
+    const isDefault = this.baseUrl.href === new URL(DEFAULT_PLEX_TV_URL).href;
+    return isDefault ? new URL(`${JWT_PLEX_TV_URL}/api/v2${path}`) : this.url(path);
+  }
+
+  /** A call of the key and JWT API: a JSON body when given; an answer without a body (204) is fine. */
+  private jwtRequest(method: 'GET' | 'POST', url: URL, options: { json?: unknown; token?: string; signal?: AbortSignal }) {
+    const { json, token, signal } = options;
+    const body = json === undefined ? undefined : { contentType: 'application/json', content: JSON.stringify(json) };
+    return this.http.request({ method, url, headers: identityHeaders(this.identity), peer: 'plex.tv', body, bodyOptional: true, token, signal });
+  }
+
+  /** A PIN bound to the device's public key: once approved it yields a Plex JWT (see checkPinWithKey). */
+  async createPinWithKey(options: { jwk: PublicJwk; strong: boolean; forwardUrl?: string; signal?: AbortSignal }): Promise<Checked<NewPin>> {
+    const json = options.strong ? { jwk: options.jwk, strong: true } : { jwk: options.jwk };
+    const response = await this.jwtRequest('POST', this.jwtUrl('/pins'), { json, signal: options.signal });
+    return this.newPinOf(response.body, options.strong, options.forwardUrl);
+  }
+
+  /**
+   * Looks at a PIN made with a key, showing a device JWT of that PIN's own (deviceJwtFor). An
+   * approved PIN's authToken is verified (verifyPlexJwt) before it is handed on.
+   */
+  async checkPinWithKey(id: number, auth: { deviceJwt: string; kid: string }, signal?: AbortSignal): Promise<Checked<KeyPinState>> {
+    const url = this.jwtUrl(`/pins/${id}`);
+    url.searchParams.set('deviceJWT', auth.deviceJwt);
+    const response = await this.jwtRequest('GET', url, { signal });
+    const { value: state, warnings } = this.pinStateOf(response.body);
+    if (!state.authToken) return { value: state, warnings };
+    const verified = await this.verifyPlexJwt(state.authToken, auth.kid, signal);
+    return { value: { ...state, tokenExpiresAt: new Date(verified.expiresAt).toISOString() }, warnings };
+  }
+
+  /** A one-time nonce (5 minutes). */
+  async getNonce(signal?: AbortSignal): Promise<string> {
+    const response = await this.jwtRequest('GET', this.jwtUrl('/auth/nonce'), { signal });
+    return nonceSchema.check(response.body).value.nonce;
+  }
+
+  /** A device JWT on a fresh nonce: for one PIN's polls, or for one exchange. */
+  async deviceJwtFor(key: DeviceKey, signal?: AbortSignal): Promise<string> {
+    const nonce = await this.getNonce(signal);
+    return key.signDeviceJwt({ nonce, clientIdentifier: this.identity.clientIdentifier });
+  }
+
+  /** Exchanges a device JWT for a Plex JWT (7 days), verified before it is returned. */
+  async exchangeDeviceJwt(deviceJwt: string, kid: string, signal?: AbortSignal): Promise<VerifiedPlexJwt> {
+    const response = await this.jwtRequest('POST', this.jwtUrl('/auth/token'), { json: { jwt: deviceJwt }, signal });
+    const token = authTokenSchema.check(response.body).value.auth_token;
+    return this.verifyPlexJwt(token, kid, signal);
+  }
+
+  /** A new Plex JWT with nothing but the device key: nonce, device JWT, exchange, verification. */
+  async obtainPlexJwt(key: DeviceKey, signal?: AbortSignal): Promise<VerifiedPlexJwt> {
+    return this.exchangeDeviceJwt(await this.deviceJwtFor(key, signal), key.kid, signal);
+  }
+
+  /** Registers the device's public key for the account of a (classic) token; then obtainPlexJwt. */
+  async registerDeviceKey(token: string, jwk: PublicJwk, signal?: AbortSignal): Promise<void> {
+    await this.jwtRequest('POST', this.jwtUrl('/auth/jwk'), { json: { jwk }, token, signal });
+  }
+
+  /** plex.tv's public keys, fetched now. */
+  async getAuthKeys(signal?: AbortSignal): Promise<PlexJwtKeys> {
+    const response = await this.jwtRequest('GET', this.jwtUrl('/auth/keys'), { signal });
+    return PlexJwtKeys.from(authKeysSchema.check(response.body).value.keys);
+  }
+
+  /** The kept keys; a failed fetch is not kept, so the next call asks again. */
+  private plexJwtKeys(signal?: AbortSignal): Promise<PlexJwtKeys> {
+    const keys = (this.jwtKeys ??= this.getAuthKeys(signal));
+    keys.catch(() => {
+      if (this.jwtKeys === keys) this.jwtKeys = undefined;
+    });
+    return keys;
+  }
+
+  /**
+   * Verifies a Plex JWT with plex.tv's kept keys. When none matches and the keys are older
+   * than a minute, they are fetched again once (plex.tv may have added one); a forged token
+   * thus costs at most one fetch a minute.
+   */
+  async verifyPlexJwt(token: string, kid: string, signal?: AbortSignal): Promise<VerifiedPlexJwt> {
+    const expect = { clientIdentifier: this.identity.clientIdentifier, kid };
+    const keys = await this.plexJwtKeys(signal);
+    try {
+      return await verifyPlexJwt(token, keys, expect);
+    } catch (error) {
+      if ((error as PlexError).field !== 'signature' || Date.now() - keys.fetchedAt < KEYS_REFETCH_AFTER_MS) throw error;
+      this.jwtKeys = undefined;
+      return verifyPlexJwt(token, await this.plexJwtKeys(signal), expect);
+    }
   }
 }
 

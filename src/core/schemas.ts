@@ -180,3 +180,34 @@ export const sourceInfo = {
 };
 
 export { errors };
+
+/** GET /api/v2/auth/nonce (plex-jwt-discovery.openapi.yaml). */
+export const authNonce = {
+  documented: { type: 'object', required: ['nonce'], properties: { nonce: { type: 'string' } } } as SchemaObject,
+  relied: { type: 'object', required: ['nonce'], properties: { nonce: { type: 'string', minLength: 1 } } } as SchemaObject,
+};
+
+/** POST /api/v2/auth/token: the Plex JWT (checked on its own by verifyPlexJwt). */
+export const authToken = {
+  documented: { type: 'object', required: ['auth_token'], properties: { auth_token: { type: 'string' } } } as SchemaObject,
+  relied: { type: 'object', required: ['auth_token'], properties: { auth_token: { type: 'string', minLength: 1 } } } as SchemaObject,
+};
+
+const publicJwk: SchemaObject = {
+  type: 'object',
+  required: ['kty', 'crv', 'x'],
+  properties: {
+    kty: { const: 'OKP' },
+    crv: { const: 'Ed25519' },
+    x: { type: 'string' },
+    kid: { type: 'string' },
+    use: { const: 'sig' },
+    alg: { const: 'EdDSA' },
+  },
+};
+
+/** GET /api/v2/auth/keys: plex.tv's public keys. Entries of other kinds are skipped, not refused. */
+export const authKeys = {
+  documented: { type: 'object', required: ['keys'], properties: { keys: { type: 'array', items: publicJwk } } } as SchemaObject,
+  relied: { type: 'object', required: ['keys'], properties: { keys: { type: 'array', items: { type: 'object' } } } } as SchemaObject,
+};
