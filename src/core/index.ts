@@ -8,3 +8,5 @@ export * from './media-server';
 export * from './pin-poller';
 export * from './sealed-file';
 export * from './reuse';
+export * from './resources';
+export * from './connections';
