@@ -11,6 +11,7 @@ export const allNodes = [
   'plex-poll-token',
   'plex-transient-token',
   'plex-source-info',
+  'plex-servers',
 ].map((name) => require(path.join(dist, `${name}.js`)));
 
 /** Resolves with the first value `register` hands to its callback, or rejects after `ms`. */
