@@ -67,8 +67,8 @@ describe('Find servers in the plex-server dialog, in headless Chromium', () => {
     });
     const rows = await page.locator('#plex-server-list tr').evaluateAll((trs) => trs.map((tr) => Array.from(tr.querySelectorAll("td"), (td: any) => td).slice(0, 4).map((td: any) => td.textContent)));
     assert.deepEqual(rows, [['Living Room', 'yours', 'online', '1.41.3.9314'], ["Anna's Server", 'anna', 'online', '1.41.3.9314']]);
-    fs.mkdirSync(path.join(repoRoot, 'docs', 'images'), { recursive: true });
-    await page.locator('.red-ui-tray').last().screenshot({ path: path.join(repoRoot, 'docs', 'images', 'find-servers.png') });
+    fs.mkdirSync(path.join(repoRoot, 'test-artifacts'), { recursive: true }); // docs/images/find-servers.png is copied from here
+    await page.locator('.red-ui-tray').last().screenshot({ path: path.join(repoRoot, 'test-artifacts', 'find-servers.png') });
 
     await page.click(`#plex-server-list button[data-machine-identifier="${shared.standIn.machineIdentifier}"]`);
     await page.waitForFunction(() => /answers at/.test(document.querySelector('#plex-server-find-status')?.textContent ?? ''), undefined, { timeout: 20_000 })
