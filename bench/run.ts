@@ -11,6 +11,7 @@ import { benchValidation } from './validation';
 import { benchHostileBodies } from './hostile-bodies';
 import { benchStartup } from './startup';
 import { benchPolling } from './polling';
+import { benchConnections } from './connections';
 import { formatTable, type Row } from './stats';
 import { repoRoot } from '../dev/node-red-process';
 
@@ -55,6 +56,8 @@ async function main(): Promise<void> {
   } finally {
     await standIn.stop();
   }
+  const connections = await benchConnections();
+  rows.push({ section: 'servers', measure: `choosing among ${connections.candidates} connections, ${connections.silent} never answer (limit ${connections.limitMs / 1000} s; answering ones first: ${connections.bestOrderMs} ms)`, value: `${connections.worstOrderMs} ms`, target: '< 3500 ms', met: connections.worstOrderMs < 3500 });
   const startup = await benchStartup();
   rows.push({ section: 'start-up', measure: `Node-RED start, bare ${startup.bareStartMs} ms, with package ${startup.withPackageStartMs} ms`, value: `+${startup.addedMs} ms`, target: '< 100 ms', met: startup.addedMs < 100 });
   rows.push({ section: 'start-up', measure: 'package: tarball / installed with dependencies', value: `${startup.tarballKiB} KiB / ${startup.installedKiB} KiB` });
@@ -65,7 +68,7 @@ async function main(): Promise<void> {
   const dir = path.join(repoRoot, 'bench', 'results');
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  fs.writeFileSync(file, JSON.stringify({ machine, validation, hostileBodies, throughput, polling, startup, rows }, null, 2));
+  fs.writeFileSync(file, JSON.stringify({ machine, validation, hostileBodies, throughput, polling, connections, startup, rows }, null, 2));
   console.log(`\nwritten to ${path.relative(process.cwd(), file)}`);
 }
 

@@ -55,6 +55,10 @@ export interface StandInOptions {
   tls?: { key: string | Buffer; cert: string | Buffer };
   /** The id of the first PIN (the next ones count up): two stand-ins can hand out the same ids, or long ones. */
   firstPinId?: number;
+  /** What /identity answers as the server's machineIdentifier (default: a random one). */
+  machineIdentifier?: string;
+  /** Admin tokens to share with another stand-in: an owned server takes its account's tokens. */
+  serverTokens?: Set<string>;
 }
 
 const CODE_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
@@ -113,13 +117,70 @@ function publicJwkOf(value: unknown): StandInJwk {
   return jwk as StandInJwk;
 }
 
+/**
+ * A connection of a stand-in server: local or not, relay or not; a dead one is listed but
+ * nobody listens; at a decoy's one another server answers (an address that now leads elsewhere).
+ */
+export interface StandInConnectionPlan {
+  local: boolean;
+  relay?: boolean;
+  protocol?: 'http' | 'https';
+  dead?: boolean;
+  decoy?: PlexStandIn;
+}
+
+export interface StandInServerPlan {
+  name: string;
+  machineIdentifier?: string;
+  owned?: boolean;
+  sourceTitle?: string;
+  accessToken?: string;
+  presence?: boolean;
+  connections: StandInConnectionPlan[];
+}
+
+/** A device of /api/v2/resources: made when asked, so that it lists the ports of now. */
+export interface StandInResource {
+  device(): Record<string, unknown>;
+}
+
+export interface StandInServer extends StandInResource {
+  standIn: PlexStandIn;
+  name: string;
+  accessToken: string;
+}
+
+const SERVER_VERSION = '1.41.3.9314-a0bfb8370';
+
+function deviceDefaults(name: string, clientIdentifier: string): Record<string, unknown> {
+  const seen = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  return {
+    name, product: 'Plex Media Server', productVersion: SERVER_VERSION, platform: 'Linux', platformVersion: '6.1', device: 'PC',
+    clientIdentifier, createdAt: '2024-01-01T00:00:00Z', lastSeenAt: seen, ownerId: null, sourceTitle: null,
+    publicAddress: '203.0.113.7', home: false, synced: false, relay: true, presence: true, httpsRequired: false,
+    publicAddressMatches: true, dnsRebindingProtection: false, natLoopbackSupported: true, owned: true,
+  };
+}
+
+function listenOnLoopback(server: http.Server): Promise<string> {
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)));
+}
+
+/** A loopback port where nobody listens (refused at once). */
+async function deadPort(): Promise<number> {
+  const server = http.createServer();
+  const url = await listenOnLoopback(server);
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return Number(new URL(url).port);
+}
+
 export class PlexStandIn {
   readonly pins = new Map<number, StandInPin>();
   readonly requests: RecordedRequest[] = [];
   /** Tokens plex.tv accepts (account tokens), with the user they belong to. */
   readonly accountTokens = new Map<string, { id: number; uuid: string; username: string; email: string }>();
   /** Tokens the Plex Media Server accepts as admin tokens. */
-  readonly serverTokens = new Set<string>();
+  readonly serverTokens: Set<string>;
   /** Transient tokens the server made. */
   readonly transientTokens = new Set<string>();
   /** Sources the server knows for /security/resources. */
@@ -134,10 +195,16 @@ export class PlexStandIn {
 
   constructor(private readonly options: StandInOptions = {}) {
     if (options.firstPinId !== undefined) this.nextId = options.firstPinId;
+    this.serverTokens = options.serverTokens ?? new Set<string>();
+    this.machineIdentifier = options.machineIdentifier ?? randomBytes(20).toString('hex');
     const handler = (req: http.IncomingMessage, res: http.ServerResponse) => this.handle(req, res);
     this.server = options.tls ? https.createServer(options.tls, handler) : http.createServer(handler);
-    this.server.keepAliveTimeout = 5000;
-    this.server.on('connection', (socket) => {
+    this.track(this.server);
+  }
+
+  private track(server: http.Server): void {
+    server.keepAliveTimeout = 5000;
+    server.on('connection', (socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
     });
@@ -152,7 +219,9 @@ export class PlexStandIn {
 
   async stop(): Promise<void> {
     for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const server of [this.server, ...this.alsoListening]) {
+      if (server.listening) await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   }
 
   /** Answers the next `times` requests whose "METHOD /path?query" matches with the fault. */
@@ -379,6 +448,21 @@ export class PlexStandIn {
       if (!device) return this.html(res, 404, '404 Not Found');
       return this.json(res, 200, { MediaContainer: { size: 1, Device: device } });
     }
+    if (url.pathname === '/identity' && req.method === 'GET') {
+      return this.json(res, 200, { MediaContainer: { size: 0, claimed: true, machineIdentifier: this.machineIdentifier, version: SERVER_VERSION } });
+    }
+    if (url.pathname === '/api/v2/resources' && req.method === 'GET') {
+      if (!token || !this.accountTokens.has(token)) return this.plexError(res, 401, 1001, 'User could not be authenticated');
+      return this.json(res, 200, this.resources.map((resource) => resource.device()));
+    }
+    const moveMatch = /^\/demo\/move\/([\w-]+)$/.exec(url.pathname);
+    if (moveMatch && req.method === 'POST') {
+      this.moveServer(moveMatch[1]).then(() => {
+        res.writeHead(303, { Location: '/demo' });
+        res.end();
+      }, () => this.html(res, 404, '404 Not Found'));
+      return;
+    }
     if (url.pathname === '/demo' && req.method === 'GET') return this.demoPage(res);
     if (url.pathname === '/demo/tv' && req.method === 'GET') {
       res.writeHead(303, { Location: `/demo/tv/${this.newPin({ clientIdentifier: 'stand-in-tv', product: 'Stand-in TV', strong: false }).id}` });
@@ -586,6 +670,132 @@ export class PlexStandIn {
     return Promise.all(this.plexTvKeys.map(async ({ kid, privateKey }) => ({ ...(await exportJWK(createPublicKey(privateKey))), kid, alg: 'EdDSA', use: 'sig' })));
   }
 
+  // ---- The account's servers (issue 11): /api/v2/resources lists them, each answers /identity on ports of its own. ----
+
+  /** What /identity answers. */
+  readonly machineIdentifier: string;
+  /** Devices this plex.tv lists in /api/v2/resources, for every account token. */
+  readonly resources: StandInResource[] = [];
+  /** Further ports this server listens on: one per connection of it that answers. */
+  private readonly alsoListening: http.Server[] = [];
+
+  /** Listens on one more loopback port too (one server, several addresses); returns its URL. */
+  async alsoListen(): Promise<string> {
+    const server = http.createServer((req, res) => this.handle(req, res));
+    this.track(server);
+    this.alsoListening.push(server);
+    return listenOnLoopback(server);
+  }
+
+  /** Every URL it answers at: the main one first. */
+  get urls(): string[] {
+    return [this.url, ...this.alsoListening.map((server) => `http://127.0.0.1:${(server.address() as AddressInfo).port}`)];
+  }
+
+  /** The server moved: every one of its ports closes and it answers on new ones. */
+  async relisten(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    for (const server of [this.server, ...this.alsoListening]) await new Promise<void>((resolve) => server.close(() => resolve()));
+    await this.start();
+    for (const server of this.alsoListening) await listenOnLoopback(server);
+  }
+
+  /**
+   * Adds a Plex Media Server of the account: a stand-in of its own that listens on a port for
+   * each connection that answers, and is listed in /api/v2/resources. An owned server takes
+   * this plex.tv's account tokens; a shared one only its own access token.
+   */
+  async addServer(plan: StandInServerPlan): Promise<StandInServer> {
+    const owned = plan.owned ?? true;
+    const accessToken = plan.accessToken ?? `server-${randomBytes(10).toString('hex')}`;
+    const standIn = new PlexStandIn({ machineIdentifier: plan.machineIdentifier, serverTokens: owned ? this.serverTokens : new Set() });
+    standIn.serverTokens.add(accessToken);
+    await standIn.start();
+    const ports: Array<() => number> = [];
+    let listeners = 0;
+    for (const connection of plan.connections) {
+      const { decoy } = connection;
+      if (decoy) {
+        ports.push(() => Number(new URL(decoy.url).port));
+        continue;
+      }
+      if (connection.dead) {
+        const port = await deadPort();
+        ports.push(() => port);
+        continue;
+      }
+      const index = listeners++;
+      if (index > 0) await standIn.alsoListen();
+      ports.push(() => Number(new URL(standIn.urls[index]).port));
+    }
+    const server: StandInServer = {
+      standIn,
+      name: plan.name,
+      accessToken,
+      device: () => ({
+        ...deviceDefaults(plan.name, standIn.machineIdentifier),
+        provides: 'server',
+        ownerId: owned ? null : 8_000_001,
+        sourceTitle: owned ? null : plan.sourceTitle ?? 'a friend',
+        accessToken,
+        owned,
+        presence: plan.presence ?? true,
+        connections: plan.connections.map((connection, i) => {
+          const protocol = connection.protocol ?? 'http';
+          const port = ports[i]();
+          return { protocol, address: '127.0.0.1', port, uri: `${protocol}://127.0.0.1:${port}`, local: connection.local, relay: connection.relay ?? false, IPv6: false };
+        }),
+      }),
+    };
+    this.servers.set(standIn.machineIdentifier, server);
+    this.resources.push(server);
+    return server;
+  }
+
+  /** A device that is no server (a phone), listed in /api/v2/resources all the same. */
+  addClientDevice(name: string): void {
+    const clientIdentifier = randomBytes(8).toString('hex');
+    this.resources.push({ device: () => ({ ...deviceDefaults(name, clientIdentifier), product: 'Plex for Android', provides: 'client,player', accessToken: `client-${clientIdentifier}`, connections: [] }) });
+  }
+
+  readonly servers = new Map<string, StandInServer>();
+
+  /** The control to move a server: it answers on new ports, and /api/v2/resources lists those. */
+  async moveServer(machineIdentifier: string): Promise<void> {
+    const server = this.servers.get(machineIdentifier);
+    if (!server) throw new Error(`no server ${machineIdentifier}`);
+    await server.standIn.relisten();
+  }
+
+  /**
+   * The demo's servers, as issue 11 describes them: an owned one whose local https connection
+   * is dead, with a working local http one, a remote and a relay; a shared one with its own
+   * token; and a phone.
+   */
+  async addDemoServers(): Promise<{ owned: StandInServer; shared: StandInServer }> {
+    const owned = await this.addServer({
+      name: 'Living Room',
+      connections: [{ local: true, protocol: 'https', dead: true }, { local: true }, { local: false }, { local: false, relay: true }],
+    });
+    const shared = await this.addServer({ name: "Anna's Server", owned: false, sourceTitle: 'anna', connections: [{ local: true, dead: true }, { local: false }] });
+    this.addClientDevice('Pixel 8');
+    return { owned, shared };
+  }
+
+  async stopServers(): Promise<void> {
+    for (const server of this.servers.values()) await server.standIn.stop();
+  }
+
+  private serversTable(): string {
+    if (!this.servers.size) return '';
+    const rows = [...this.servers.values()].map((server) => {
+      const device = server.device() as { connections: Array<{ uri: string }> };
+      return `<tr><td>${escapeHtml(server.name)}</td><td><code>${server.standIn.machineIdentifier.slice(0, 12)}…</code></td><td>${device.connections.map((c) => escapeHtml(c.uri)).join('<br>')}</td>`
+        + `<td><form method="post" action="/demo/move/${server.standIn.machineIdentifier}"><button type="submit">Move to new ports</button></form></td></tr>`;
+    }).join('');
+    return `<h2>Servers of the account</h2><table><tr><th>name</th><th>machineIdentifier</th><th>connections</th><th></th></tr>${rows}</table>`;
+  }
+
   /** The demo's stand-in for the plex.tv approval page: every waiting PIN, with a button. */
   private demoPage(res: http.ServerResponse): void {
     const now = Date.now();
@@ -605,7 +815,8 @@ export class PlexStandIn {
 <meta http-equiv="refresh" content="5"><style>body{font-family:sans-serif;margin:2em}td,th{padding:.3em .8em;text-align:left}.ok{color:green}</style></head>
 <body><h1>Plex stand-in</h1><p>This page plays the part of plex.tv: approve a PIN as its owner would.
 Or play <a href="/demo/tv">a TV that shows a code</a> for a plex-link-code node to link.</p>
-<table><tr><th>PIN id</th><th>code</th><th>product</th><th>expires in</th><th></th></tr>${rows || '<tr><td colspan="5">No PIN is waiting. Make one with a plex-pin node.</td></tr>'}</table></body></html>`);
+<table><tr><th>PIN id</th><th>code</th><th>product</th><th>expires in</th><th></th></tr>${rows || '<tr><td colspan="5">No PIN is waiting. Make one with a plex-pin node.</td></tr>'}</table>
+${this.serversTable()}</body></html>`);
   }
 
   /** The demo's TV: shows its 4-character code until an account links it (then whose it is). */

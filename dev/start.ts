@@ -31,7 +31,7 @@ function signInFlow(): FlowNode[] {
  * server token set as a credential, as a user would in the plex-server dialog).
  */
 function demoFlows(standIn: PlexStandIn, serverToken: string): FlowNode[] {
-  const flows = [...signInFlow(), ...example('transient-token'), ...example('source-info'), ...example('link-a-tv-code')];
+  const flows = [...signInFlow(), ...example('transient-token'), ...example('source-info'), ...example('link-a-tv-code'), ...example('list-my-servers')];
   const account = flows.find((node) => node.type === 'plex-account')!;
   account.plexTvUrl = standIn.url;
   return flows
@@ -66,6 +66,8 @@ async function main(): Promise<void> {
         { protocol: 'https', address: '203.0.113.7', port: 32400, uri: 'https://203-0-113-7.0123abcd.plex.direct:32400', local: false, relay: false },
       ],
     });
+    // The account's servers for plex-servers and Find servers; /demo has a button to move each.
+    await standIn.addDemoServers();
     await nodeRed.deploy(demoFlows(standIn, standIn.addAccount('demo-admin')));
   } else if (firstRun) {
     await nodeRed.deploy(signInFlow());
@@ -80,6 +82,7 @@ async function main(): Promise<void> {
 
   const stop = async (): Promise<void> => {
     await nodeRed.stop();
+    await standIn?.stopServers();
     await standIn?.stop();
     process.exit(0);
   };

@@ -1,8 +1,10 @@
 import { t } from './lib/i18n';
 import type { Node, NodeAPI } from 'node-red';
-import { HttpClient, MediaServerClient, PlexError, type TlsSettings } from '../src/core';
+import { HttpClient, MediaServerClient, PlexError, parseServerUrl, type TlsSettings } from '../src/core';
 import type { PlexAccountNode, PlexServerConfig, PlexServerNode } from './lib/types';
 import { TokenHealth } from './lib/token-health';
+import { followServer, type ServerFollower } from './lib/server-follower';
+import { registerServerRoutes } from './lib/server-routes';
 
 interface TlsConfigNode extends Node {
   addTLSOptions(options: TlsSettings): TlsSettings;
@@ -14,25 +16,31 @@ export = function (RED: NodeAPI): void {
     const node = this;
     node.account = (config.account ? RED.nodes.getNode(config.account) : undefined) as PlexAccountNode | undefined;
     const tlsNode = (config.tls ? RED.nodes.getNode(config.tls) : undefined) as TlsConfigNode | undefined;
-    const http = new HttpClient({ tls: tlsNode?.addTLSOptions({}) });
+    const tls = tlsNode?.addTLSOptions({});
+    const http = new HttpClient({ tls });
     const serverToken = node.credentials?.token || undefined;
+    const machineIdentifier = (config.machineIdentifier ?? '').trim();
+    let follower: ServerFollower | undefined;
 
     if (!node.account) {
       node.configError = new PlexError(t(RED, 'error.no-account'), { kind: 'input' });
     } else {
       try {
-        node.client = new MediaServerClient(config.url, node.account.identity, http);
+        parseServerUrl(config.url); // first: an unusable url is an error even when an address was found before
+        if (machineIdentifier) follower = followServer(RED, node, config.url, machineIdentifier, tls);
+        node.client = new MediaServerClient(follower?.startUrl ?? config.url, node.account.identity, http, follower);
       } catch (error) {
         node.configError = error as PlexError;
       }
     }
     if (node.configError) node.error(t(RED, 'error.server-config', { message: node.configError.message }));
 
-    node.token = () => serverToken ?? node.account?.token();
+    node.token = () => serverToken ?? follower?.token() ?? node.account?.token();
     node.tokenHealth = serverToken ? new TokenHealth(RED) : node.account?.tokenHealth;
 
-    node.on('close', (done: () => void) => {
+    node.on('close', (removed: boolean, done: () => void) => {
       http.close();
+      if (removed) follower?.forget();
       done();
     });
   }
@@ -40,4 +48,5 @@ export = function (RED: NodeAPI): void {
   RED.nodes.registerType('plex-server', PlexServer as never, {
     credentials: { token: { type: 'password' } },
   });
+  registerServerRoutes(RED);
 };

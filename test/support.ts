@@ -12,6 +12,7 @@ export const allNodes = [
   'plex-transient-token',
   'plex-source-info',
   'plex-link-code',
+  'plex-servers',
 ].map((name) => require(path.join(dist, `${name}.js`)));
 
 /** Resolves with the first value `register` hands to its callback, or rejects after `ms`. */

@@ -18,7 +18,7 @@ import { t } from './i18n';
 type SessionState = 'waiting' | 'approved' | 'expired' | 'cancelled' | 'failed';
 
 /** Whom plex.tv is asked as, and where. */
-interface PlexTvTarget {
+export interface PlexTvTarget {
   identity: ClientIdentity;
   url: string;
 }
@@ -69,11 +69,15 @@ class RouteError extends Error {
   }
 }
 
+/**
+ * Accounts signed in from the dialog, with where: the only plex.tv their token may go to until
+ * they are deployed (the server dialog's "Find servers" asks there too).
+ */
+export const dialogSignIns = new Map<string, PlexTvTarget>();
+
 export function registerAdminRoutes(RED: NodeAPI): void {
   /** The current (or recently finished) sign-in of each account: one at a time per account. */
   const signIns = new Map<string, SignIn>();
-  /** Accounts signed in from the dialog, with where: the only plex.tv their token may go to until they are deployed. */
-  const dialogSignIns = new Map<string, PlexTvTarget>();
 
   function startSignIn(accountId: string, target: PlexTvTarget, plexTv: PlexTvClient, http: HttpClient, pins: NewPin[]): SignIn {
     const signIn: SignIn = {

@@ -26,9 +26,20 @@ export interface SavedPoll {
   msgs: Record<string, unknown>[];
 }
 
+/** Where a plex-server found its server after its url stopped answering: used until its configuration changes. */
+export interface SavedServerAddress {
+  /** The configuration it was found for. */
+  configuredUrl: string;
+  machineIdentifier: string;
+  url: string;
+  /** A shared server's own token, from plex.tv. */
+  token?: string;
+}
+
 interface StateDocument {
   tokens: Record<string, SavedToken>;
   polls: Record<string, SavedPoll[]>;
+  servers: Record<string, SavedServerAddress>;
 }
 
 type StateLog = (level: 'warn' | 'info', key: string, values?: Record<string, string | number>) => void;
@@ -113,7 +124,7 @@ class StateFile {
  * once, and the write is tried again later.
  */
 export class RuntimeState {
-  private document: StateDocument = { tokens: {}, polls: {} };
+  private document: StateDocument = { tokens: {}, polls: {}, servers: {} };
   private timer?: NodeJS.Timeout;
   private dirty = false;
   private failures = 0;
@@ -123,7 +134,7 @@ export class RuntimeState {
     private readonly log: StateLog,
   ) {
     const stored = file?.read();
-    if (stored) this.document = { tokens: stored.tokens ?? {}, polls: stored.polls ?? {} };
+    if (stored) this.document = { tokens: stored.tokens ?? {}, polls: stored.polls ?? {}, servers: stored.servers ?? {} };
     if (file?.migrating) this.changed();
   }
 
@@ -144,6 +155,16 @@ export class RuntimeState {
   setPolls(nodeId: string, polls: SavedPoll[]): void {
     if (polls.length) this.document.polls[nodeId] = polls;
     else delete this.document.polls[nodeId];
+    this.changed();
+  }
+
+  serverAddress(nodeId: string): SavedServerAddress | undefined {
+    return this.document.servers[nodeId];
+  }
+
+  setServerAddress(nodeId: string, saved: SavedServerAddress | undefined): void {
+    if (saved) this.document.servers[nodeId] = saved;
+    else delete this.document.servers[nodeId];
     this.changed();
   }
 

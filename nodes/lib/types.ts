@@ -35,6 +35,8 @@ export interface PlexServerConfig extends NodeDef {
   url: string;
   account: string;
   tls: string;
+  /** The server's machineIdentifier: when set, the node finds the server through the account when url stops answering. */
+  machineIdentifier?: string;
 }
 
 export interface PlexServerNode extends Node<TokenCredentials> {

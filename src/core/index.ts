@@ -12,3 +12,5 @@ export * from './token-check';
 export * from './device-key';
 export * from './plex-jwt';
 export * from './token-renewer';
+export * from './resources';
+export * from './connections';

@@ -3,7 +3,7 @@ import { HttpClient } from './http';
 import { normaliseBaseUrl } from './plex-tv';
 import { ResponseSchema, type Checked } from './validate';
 import * as schemas from './schemas';
-import { inputError } from './errors';
+import { PlexError, inputError } from './errors';
 
 /** How long a transient token lives, as Plex documents it. */
 export const TRANSIENT_TOKEN_LIFETIME_MS = 48 * 60 * 60 * 1000;
@@ -73,9 +73,28 @@ export function parseServerUrl(value: unknown): URL {
   return url;
 }
 
+/** Where a server that stopped answering is now, and the token to use there (a shared server's own). */
+export interface ServerAddress {
+  url: URL;
+  token?: string;
+}
+
+/**
+ * Finds a server again when its address stops answering. It must only hand back an address
+ * that has answered /identity as this server: the token goes there next.
+ */
+export interface ServerRelocator {
+  relocate(failed: URL, fault: PlexError, signal?: AbortSignal): Promise<ServerAddress>;
+}
+
+/** A fault that says the address no longer leads to the server: nothing answered, or its certificate does not fit. */
+function addressFault(error: unknown): error is PlexError {
+  return error instanceof PlexError && (error.kind === 'network' || error.kind === 'timeout');
+}
+
 /** The /security operations of one Plex Media Server, with the token that server accepts. */
 export class MediaServerClient {
-  private readonly baseUrl: URL;
+  private baseUrl: URL;
   /** Built once: every call carries the same identity. */
   private readonly headers: Readonly<Record<string, string>>;
 
@@ -83,14 +102,35 @@ export class MediaServerClient {
     serverUrl: string,
     identity: ClientIdentity,
     private readonly http: HttpClient,
+    private readonly relocator?: ServerRelocator,
   ) {
     this.baseUrl = parseServerUrl(serverUrl);
     this.headers = identityHeaders(identity);
   }
 
-  /** A GET of one /security operation, with the token as a header (never in the query). */
-  private get(path: string, query: Record<string, string>, token: string, signal?: AbortSignal) {
-    const url = new URL(path, this.baseUrl);
+  /** The address in use: the configured one, or where the server was found since. */
+  get address(): string {
+    return this.baseUrl.origin;
+  }
+
+  /**
+   * A GET of one /security operation, with the token as a header (never in the query). When
+   * the address stops answering and a relocator is set, once more at the address it finds.
+   */
+  private async get(path: string, query: Record<string, string>, token: string, signal?: AbortSignal) {
+    const at = this.baseUrl;
+    try {
+      return await this.getAt(at, path, query, token, signal);
+    } catch (error) {
+      if (!this.relocator || !addressFault(error) || signal?.aborted) throw error;
+      const found = await this.relocator.relocate(at, error, signal);
+      this.baseUrl = found.url;
+      return this.getAt(found.url, path, query, found.token ?? token, signal);
+    }
+  }
+
+  private getAt(base: URL, path: string, query: Record<string, string>, token: string, signal?: AbortSignal) {
+    const url = new URL(path, base);
     for (const [key, value] of Object.entries(query)) url.searchParams.set(key, value);
     return this.http.request({ method: 'GET', url, headers: this.headers, token, signal, peer: 'Plex Media Server' });
   }

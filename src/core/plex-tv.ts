@@ -169,7 +169,8 @@ export interface KeyPinState extends PinState {
 
 /** plex.tv's PIN and account operations for one client identity. */
 export class PlexTvClient {
-  private readonly baseUrl: URL;
+  /** The account's own plex.tv: the only place its token goes (resources.ts asks it too). */
+  readonly baseUrl: URL;
 
   constructor(
     private readonly identity: ClientIdentity,

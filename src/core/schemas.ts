@@ -211,3 +211,99 @@ export const authKeys = {
   documented: { type: 'object', required: ['keys'], properties: { keys: { type: 'array', items: publicJwk } } } as SchemaObject,
   relied: { type: 'object', required: ['keys'], properties: { keys: { type: 'array', items: { type: 'object' } } } } as SchemaObject,
 };
+
+/** One connection of a device in /api/v2/resources (asked with includeHttps, includeRelay and includeIPv6). */
+const resourceConnection: SchemaObject = {
+  type: 'object',
+  required: ['protocol', 'address', 'port', 'uri', 'local', 'relay', 'IPv6'],
+  properties: {
+    protocol: { type: 'string', enum: ['http', 'https'] },
+    address: { type: 'string' },
+    port: { type: 'integer', minimum: 1, maximum: 65535 },
+    uri: { type: 'string', pattern: '^https?://' },
+    local: { type: 'boolean' },
+    relay: { type: 'boolean' },
+    IPv6: { type: 'boolean' },
+  },
+};
+
+/** GET /api/v2/resources on plex.tv: PlexDevice of plex-jwt-discovery.openapi.yaml. */
+export const resources = {
+  documented: {
+    type: 'array',
+    items: {
+      type: 'object',
+      required: [
+        'name', 'product', 'productVersion', 'platform', 'platformVersion', 'device', 'clientIdentifier', 'createdAt',
+        'lastSeenAt', 'provides', 'ownerId', 'sourceTitle', 'publicAddress', 'accessToken', 'owned', 'home', 'synced',
+        'relay', 'presence', 'httpsRequired', 'publicAddressMatches', 'dnsRebindingProtection', 'natLoopbackSupported', 'connections',
+      ],
+      properties: {
+        name: { type: 'string' },
+        product: { type: 'string' },
+        productVersion: { type: 'string' },
+        platform: nullableString,
+        platformVersion: nullableString,
+        device: nullableString,
+        clientIdentifier: { type: 'string' },
+        createdAt: { type: 'string', format: 'date-time' },
+        lastSeenAt: { type: 'string', format: 'date-time' },
+        provides: { type: 'string' },
+        ownerId: { type: ['null', 'integer'] },
+        sourceTitle: nullableString,
+        publicAddress: { type: 'string' },
+        accessToken: { type: 'string' },
+        owned: { type: 'boolean' },
+        home: { type: 'boolean' },
+        synced: { type: 'boolean' },
+        relay: { type: 'boolean' },
+        presence: { type: 'boolean' },
+        httpsRequired: { type: 'boolean' },
+        publicAddressMatches: { type: 'boolean' },
+        dnsRebindingProtection: { type: 'boolean' },
+        natLoopbackSupported: { type: 'boolean' },
+        connections: { type: 'array', items: resourceConnection },
+      },
+    },
+  } as SchemaObject,
+  relied: {
+    type: 'array',
+    items: {
+      type: 'object',
+      required: ['name', 'clientIdentifier', 'provides', 'owned', 'connections'],
+      properties: {
+        name: { type: 'string' },
+        product: { type: 'string' },
+        productVersion: { type: 'string' },
+        clientIdentifier: { type: 'string', minLength: 1 },
+        provides: { type: 'string' },
+        sourceTitle: nullableString,
+        accessToken: { type: 'string' },
+        owned: { type: 'boolean' },
+        presence: { type: 'boolean' },
+        connections: { type: 'array', items: resourceConnection },
+      },
+    },
+  } as SchemaObject,
+};
+
+/** GET /identity on a Plex Media Server (no token needed). */
+export const identity = {
+  documented: {
+    type: 'object',
+    required: ['MediaContainer'],
+    properties: {
+      MediaContainer: {
+        type: 'object',
+        properties: { claimed: { type: 'boolean' }, machineIdentifier: { type: 'string' }, size: { type: 'integer' }, version: { type: 'string' } },
+      },
+    },
+  } as SchemaObject,
+  relied: {
+    type: 'object',
+    required: ['MediaContainer'],
+    properties: {
+      MediaContainer: { type: 'object', required: ['machineIdentifier'], properties: { machineIdentifier: { type: 'string', minLength: 1 } } },
+    },
+  } as SchemaObject,
+};

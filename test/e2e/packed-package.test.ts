@@ -41,7 +41,7 @@ describe('the packed package in a real Node-RED', () => {
     const response = await nodeRed.admin('GET', '/nodes', undefined, { Accept: 'application/json' });
     const sets = (await response.json()) as Array<{ module: string; types: string[]; enabled: boolean; err?: string }>;
     const ours = sets.filter((set) => set.module === '@plexauth/node-red-plex-auth');
-    assert.deepEqual(ours.flatMap((set) => set.types).sort(), ['plex-account', 'plex-link-code', 'plex-pin', 'plex-poll-token', 'plex-server', 'plex-source-info', 'plex-transient-token']);
+    assert.deepEqual(ours.flatMap((set) => set.types).sort(), ['plex-account', 'plex-link-code', 'plex-pin', 'plex-poll-token', 'plex-server', 'plex-servers', 'plex-source-info', 'plex-transient-token']);
     assert.ok(ours.every((set) => set.enabled && !set.err), JSON.stringify(ours));
     assert.ok(fs.realpathSync(path.join(userDir, 'node_modules', '@plexauth', 'node-red-plex-auth')).startsWith(userDir), 'installed, not linked');
   });

@@ -6,7 +6,7 @@ import path from 'node:path';
 
 const root = path.resolve(__dirname, '..', '..', '..');
 const nodesDir = path.join(root, 'nodes');
-const types = ['plex-account', 'plex-server', 'plex-pin', 'plex-poll-token', 'plex-transient-token', 'plex-source-info', 'plex-link-code'];
+const types = ['plex-account', 'plex-server', 'plex-pin', 'plex-poll-token', 'plex-transient-token', 'plex-source-info', 'plex-link-code', 'plex-servers'];
 const flowTypes = types.slice(2);
 const languages = ['en-US', 'de'];
 
@@ -64,6 +64,7 @@ describe('editor files', () => {
       'plex-transient-token': { server: '' },
       'plex-source-info': { server: '', source: '', refresh: false },
       'plex-link-code': { account: '' },
+      'plex-servers': { account: '' },
     };
     for (const [type, defaults] of Object.entries(expected)) {
       const found = defaultsOf(fs.readFileSync(path.join(nodesDir, `${type}.html`), 'utf8'));
@@ -78,6 +79,7 @@ describe('editor files', () => {
       'plex-transient-token': ['token', 'expiresAt'],
       'plex-source-info': ['source', 'payload', 'name', 'clientIdentifier', 'accessToken', 'connections', 'uri', 'address', 'port', 'protocol', 'local', 'relay'],
       'plex-link-code': ['payload', 'code', 'linked'],
+      'plex-servers': ['payload', 'name', 'machineIdentifier', 'owned', 'owner', 'online', 'product', 'version', 'connections', 'uri', 'address', 'port', 'protocol', 'local', 'relay', 'IPv6'],
     };
     for (const [type, names] of Object.entries(properties)) {
       for (const language of languages) {

@@ -1,0 +1,138 @@
+/**
+ * The account's Plex Media Servers as plex.tv lists them (GET /api/v2/resources), each with
+ * its connections best first. See "Finding the account's servers" in plex-facts.md.
+ */
+import { type ClientIdentity, identityHeaders } from './identity';
+import { HttpClient } from './http';
+import { DEFAULT_PLEX_TV_URL, normaliseBaseUrl } from './plex-tv';
+import { ResponseSchema } from './validate';
+import type { Checked } from './validate';
+import * as schemas from './schemas';
+
+/** One way to reach a server, as plex.tv lists it. */
+export interface ServerConnection {
+  uri: string;
+  address: string;
+  port: number;
+  protocol: 'http' | 'https';
+  local: boolean;
+  relay: boolean;
+  IPv6: boolean;
+}
+
+/** A server of the account, as the plex-servers node sends it: no access token. */
+export interface AccountServer {
+  name: string;
+  machineIdentifier: string;
+  owned: boolean;
+  /** Who shares it with the account (plex.tv's sourceTitle); null for an owned server. */
+  owner: string | null;
+  /** Online as plex.tv sees it. */
+  online: boolean;
+  product: string;
+  version: string;
+  /** Best first; a shared server's local connections are left out. */
+  connections: ServerConnection[];
+}
+
+/** A server with the token plex.tv gives for it: kept on the runtime side only. */
+export interface AccountServerWithToken extends AccountServer {
+  accessToken: string;
+}
+
+interface DeviceBody {
+  name: string;
+  product?: string;
+  productVersion?: string;
+  clientIdentifier: string;
+  provides: string;
+  sourceTitle?: string | null;
+  accessToken?: string;
+  owned: boolean;
+  presence?: boolean;
+  connections: ServerConnection[];
+}
+
+const resourcesSchema = new ResponseSchema<DeviceBody[]>('plex.tv resources', schemas.resources);
+
+/** Where a connection stands: local, then remote, then relay; https (the plex.direct name) before http. */
+function rankOf(connection: ServerConnection): number {
+  const place = connection.relay ? 2 : connection.local ? 0 : 1;
+  return place * 2 + (connection.protocol === 'https' ? 0 : 1);
+}
+
+/**
+ * The connections worth trying, best first (python-plexapi, @ctrl/plex and Home Assistant
+ * order them so): a server the account does not own is not tried on local addresses, which
+ * are someone else's LAN. Equal ones keep plex.tv's order.
+ */
+export function rankConnections(connections: readonly ServerConnection[], owned: boolean): ServerConnection[] {
+  return connections.filter((connection) => owned || !connection.local).sort((a, b) => rankOf(a) - rankOf(b));
+}
+
+/** The devices that provide "server" (a comma-separated list), with their connections ranked. */
+export function serversOf(devices: readonly DeviceBody[]): AccountServerWithToken[] {
+  return devices
+    .filter((device) => device.provides.split(',').map((part) => part.trim()).includes('server'))
+    .map((device) => ({
+      name: device.name,
+      machineIdentifier: device.clientIdentifier,
+      owned: device.owned,
+      owner: device.owned ? null : device.sourceTitle ?? null,
+      online: device.presence === true,
+      product: device.product ?? '',
+      version: device.productVersion ?? '',
+      connections: rankConnections(
+        device.connections.map(({ uri, address, port, protocol, local, relay, IPv6 }) => ({ uri, address, port, protocol, local, relay, IPv6 })),
+        device.owned,
+      ),
+      accessToken: device.accessToken ?? '',
+    }));
+}
+
+/** What a flow may see of a server: everything but its access token. */
+export function publicServer({ accessToken: _token, ...server }: AccountServerWithToken): AccountServer {
+  return server;
+}
+
+/** plex.tv's /api/v2/resources for one client identity. */
+export class ResourcesClient {
+  private readonly url: URL;
+
+  constructor(
+    private readonly identity: ClientIdentity,
+    private readonly http: HttpClient,
+    plexTvUrl: string = DEFAULT_PLEX_TV_URL,
+  ) {
+    const base = normaliseBaseUrl(plexTvUrl || DEFAULT_PLEX_TV_URL, 'plex.tv URL');
+    this.url = new URL(`${base.href.replace(/\/$/, '')}/api/v2/resources?includeHttps=1&includeRelay=1&includeIPv6=1`);
+  }
+
+  /** The account's servers, owned and shared, with their access tokens. */
+  async servers(token: string, signal?: AbortSignal): Promise<Checked<AccountServerWithToken[]>> {
+    const response = await this.http.request({ method: 'GET', url: this.url, headers: identityHeaders(this.identity), token, signal, peer: 'plex.tv' });
+    const { value, warnings } = resourcesSchema.check(response.body);
+    return { value: serversOf(value), warnings };
+  }
+}
+
+/** How long a list of the account's servers is reused before plex.tv is asked again. */
+export const RESOURCES_MAX_AGE_MS = 5 * 60_000;
+
+/** The account's servers, fetched once per key (account) and reused for at most maxAgeMs. */
+export class ResourcesCache {
+  private readonly entries = new Map<string, { at: number; servers: Promise<Checked<AccountServerWithToken[]>> }>();
+
+  constructor(private readonly maxAgeMs = RESOURCES_MAX_AGE_MS) {}
+
+  /** The cached list, or a new one from `load`; `fresh` skips the cache. A failed load is not kept. */
+  get(key: string, load: () => Promise<Checked<AccountServerWithToken[]>>, { fresh = false } = {}): Promise<Checked<AccountServerWithToken[]>> {
+    const entry = this.entries.get(key);
+    if (entry && !fresh && Date.now() - entry.at < this.maxAgeMs) return entry.servers;
+    const servers = load();
+    const created = { at: Date.now(), servers };
+    this.entries.set(key, created);
+    servers.catch(() => this.entries.get(key) === created && this.entries.delete(key));
+    return servers;
+  }
+}
