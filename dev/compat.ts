@@ -70,11 +70,11 @@ async function check(target: Target, tarball: string, work: string, standIn: Ple
   });
   if (!nodeRed) return failures;
   const running = nodeRed;
-  await step('the seven node types load', async () => {
+  await step('the eight node types load', async () => {
     const sets = (await (await running.admin('GET', '/nodes', undefined, { Accept: 'application/json' })).json()) as Array<{ module: string; types: string[]; err?: string }>;
     const ours = sets.filter((set) => set.module === '@plexauth/node-red-plex-auth');
     const types = ours.flatMap((set) => set.types);
-    if (types.length !== 7 || ours.some((set) => set.err)) throw new Error(`loaded ${types.join(', ')} ${ours.map((set) => set.err ?? '').join(' ')}`);
+    if (types.length !== 8 || ours.some((set) => set.err)) throw new Error(`loaded ${types.join(', ')} ${ours.map((set) => set.err ?? '').join(' ')}`);
   });
   await step('deploy every example', async () => {
     await running.deploy(examples(standIn.url));
