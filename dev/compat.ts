@@ -1,7 +1,7 @@
 /**
  * `npm run compat`: the packed package in a clean Node-RED 4.1 on this machine's Node.js
  * (20) and in a clean Node-RED 5.0 on Node.js 22 (from the npm registry's `node` package):
- * each starts, loads the seven nodes, deploys every example, and runs the PIN flow to a token
+ * each starts, loads the eight nodes, deploys every example, and runs the PIN flow to a token
  * against the stand-in. Prints a line per check; exits non-zero when one fails.
  */
 import { execFileSync } from 'node:child_process';

@@ -37,7 +37,7 @@ describe('the packed package in a real Node-RED', () => {
     fs.rmSync(work, { recursive: true, force: true });
   });
 
-  it('loads the seven node types from the installed package', async () => {
+  it('loads the eight node types from the installed package', async () => {
     const response = await nodeRed.admin('GET', '/nodes', undefined, { Accept: 'application/json' });
     const sets = (await response.json()) as Array<{ module: string; types: string[]; enabled: boolean; err?: string }>;
     const ours = sets.filter((set) => set.module === '@plexauth/node-red-plex-auth');
