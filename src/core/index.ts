@@ -14,3 +14,4 @@ export * from './plex-jwt';
 export * from './token-renewer';
 export * from './resources';
 export * from './connections';
+export * from './timers';

@@ -1,4 +1,5 @@
 import { PlexError } from './errors';
+import { timerDelay } from './timers';
 import type { PinState } from './plex-tv';
 import type { Checked } from './validate';
 
@@ -8,8 +9,6 @@ export const MIN_INTERVAL_MS = 1000;
 export const MAX_BACKOFF_MS = 30_000;
 /** A strong PIN lives about 30 minutes: the limit when plex.tv never told us the expiry. */
 export const FALLBACK_LIFETIME_MS = 30 * 60 * 1000;
-/** setTimeout fires at once for a delay above 2^31-1 ms: a peer's huge Retry-After or expiry must never get there. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export type EndReason = 'expired' | 'timeout' | 'cancelled';
 
@@ -143,7 +142,7 @@ export class PinPoller {
     let at = now + delayMs;
     if (entry.timeoutAt !== undefined) at = Math.min(at, entry.timeoutAt);
     at = Math.min(at, Math.max(entry.expiresAt, now));
-    entry.timer = setTimeout(() => this.poll(entry), Math.min(Math.max(0, at - now), MAX_TIMER_MS));
+    entry.timer = setTimeout(() => this.poll(entry), timerDelay(at - now)); // a peer's expiry may be weeks away
   }
 
   private poll(entry: Entry): void {

@@ -1,5 +1,6 @@
 import { PlexError } from './errors';
 import type { PlexTvClient } from './plex-tv';
+import { timerDelay } from './timers';
 
 /**
  * What plex.tv said about a token. Only a refusal (PLEX_TOKEN_REJECTED: 401, 422 invalid
@@ -22,8 +23,6 @@ export async function checkToken(plexTv: PlexTvClient, token: string, signal?: A
   }
 }
 
-/** setTimeout fires at once for a delay above 2^31-1 ms. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface TokenCheckScheduleOptions {
   /** One check; the schedule waits for it before planning the next, and aborts it on stop(). */
@@ -78,8 +77,7 @@ export class TokenCheckSchedule {
 
   private later(baseMs: number): void {
     const jitter = (this.options.random ?? Math.random)() * this.jitterMs;
-    const delay = Math.min(Math.max(0, baseMs + jitter), MAX_TIMER_MS);
-    this.timer = setTimeout(() => this.check(), Number.isFinite(delay) ? delay : MAX_TIMER_MS);
+    this.timer = setTimeout(() => this.check(), timerDelay(baseMs + jitter));
   }
 
   private check(): void {

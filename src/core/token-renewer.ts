@@ -1,8 +1,7 @@
 import { PlexError } from './errors';
 import type { VerifiedPlexJwt } from './plex-jwt';
+import { timerDelay } from './timers';
 
-/** setTimeout fires at once for a delay above 2^31-1 ms. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 /** Renew when less than this share of the token's lifetime is left (a day of Plex's 7). */
 const RENEW_WHEN_LEFT = 1 / 7;
 /** The jitter's upper bound, as a share of the lifetime and absolute. */
@@ -149,7 +148,7 @@ export class TokenRenewer {
   private setTimer(delayMs: number, run: () => void): void {
     clearTimeout(this.timer);
     // A delay beyond what a timer can hold: wake up then and look again.
-    const clamped = Math.min(Math.max(0, delayMs), MAX_TIMER_MS);
+    const clamped = timerDelay(delayMs);
     this.timer = setTimeout(clamped < delayMs ? () => this.scheduleRenewal() : run, clamped);
   }
 
