@@ -49,6 +49,8 @@ const MAX_SAME_ORIGIN_REDIRECTS = 3;
 type NodeFetch = typeof import('node-fetch', { with: { 'resolution-mode': 'import' } });
 let nodeFetch: Promise<NodeFetch> | undefined;
 /** node-fetch 3 is an ES module; load it once, on first use. */
+/** The loaded fetch: once it is there, a call waits for nothing before it starts. */
+let loadedFetch: NodeFetch['default'] | undefined;
 function loadFetch(): Promise<NodeFetch> {
   nodeFetch ??= import('node-fetch');
   return nodeFetch;
@@ -222,7 +224,7 @@ export class HttpClient {
   }
 
   async request(request: PlexRequest): Promise<PlexResponse> {
-    const { default: fetch } = await loadFetch();
+    const fetch = loadedFetch ?? (loadedFetch = (await loadFetch()).default);
     // One controller for the caller's stop and our time limit, both released when the call ends,
     // so that a finished call leaves no timer or listener behind.
     const controller = new AbortController();

@@ -172,16 +172,22 @@ export class PlexTvClient {
   /** The account's own plex.tv: the only place its token goes (resources.ts asks it too). */
   readonly baseUrl: URL;
 
+  /** Built once: every call carries the same identity (PINs are polled every second or two). */
+  private readonly headers: Readonly<Record<string, string>>;
+  private readonly apiBase: string;
+
   constructor(
     private readonly identity: ClientIdentity,
     private readonly http: HttpClient,
     plexTvUrl: string = DEFAULT_PLEX_TV_URL,
   ) {
     this.baseUrl = normaliseBaseUrl(plexTvUrl || DEFAULT_PLEX_TV_URL, 'plex.tv URL');
+    this.apiBase = `${this.baseUrl.href.replace(/\/$/, '')}/api/v2`;
+    this.headers = identityHeaders(identity);
   }
 
   private url(path: string): URL {
-    return new URL(`${this.baseUrl.href.replace(/\/$/, '')}/api/v2${path}`);
+    return new URL(`${this.apiBase}${path}`);
   }
 
   /** Asks for a new PIN: strong for the app.plex.tv page, else 4 characters for plex.tv/link. */
@@ -191,7 +197,7 @@ export class PlexTvClient {
     const response = await this.http.request({
       method: 'POST',
       url,
-      headers: identityHeaders(this.identity),
+      headers: this.headers,
       signal: options.signal,
       peer: 'plex.tv',
     });
@@ -226,7 +232,7 @@ export class PlexTvClient {
     const response = await this.http.request({
       method: 'GET',
       url: this.url(`/pins/${id}`),
-      headers: identityHeaders(this.identity),
+      headers: this.headers,
       signal,
       peer: 'plex.tv',
     });
@@ -272,7 +278,7 @@ export class PlexTvClient {
     const response = await this.http.request({
       method: 'GET',
       url: this.url('/user'),
-      headers: identityHeaders(this.identity),
+      headers: this.headers,
       token,
       signal,
       peer: 'plex.tv',
@@ -297,7 +303,7 @@ export class PlexTvClient {
   private jwtRequest(method: 'GET' | 'POST', url: URL, options: { json?: unknown; token?: string; signal?: AbortSignal }) {
     const { json, token, signal } = options;
     const body = json === undefined ? undefined : { contentType: 'application/json', content: JSON.stringify(json) };
-    return this.http.request({ method, url, headers: identityHeaders(this.identity), peer: 'plex.tv', body, bodyOptional: true, token, signal });
+    return this.http.request({ method, url, headers: this.headers, peer: 'plex.tv', body, bodyOptional: true, token, signal });
   }
 
   /** A PIN bound to the device's public key: once approved it yields a Plex JWT (see checkPinWithKey). */
