@@ -13,7 +13,7 @@ const heap = () => {
 };
 const timers = () => process.getActiveResourcesInfo().filter((type) => type === 'Timeout').length;
 
-export async function benchPolling(standIn: StandInProcess, count = 1000, intervalS = 2, seconds = 12) {
+export async function benchPolling(standIn: StandInProcess, count = 1000, intervalS = 2, seconds = Math.max(12, intervalS * 3)) {
   await new Promise<void>((resolve) => helper.startServer(resolve));
   const flow: any[] = [
     { id: 'tab', type: 'tab' },
