@@ -1,11 +1,9 @@
-/** 1,000 PINs polled at once by one plex-poll-token node: memory, timers, request rate, cadence. */
+/** Many PINs polled at once by one plex-poll-token node in a real Node-RED: memory, timers, request rate, cadence. */
 import { performance } from 'node:perf_hooks';
-import helper from 'node-red-node-test-helper';
-import { allNodes } from '../test/support';
 import type { StandInProcess } from './stand-in-process';
+import { startEmbeddedNodeRed } from './embedded-red';
 import { delay, round, summarise } from './stats';
 
-helper.init(require.resolve('node-red'));
 
 const heap = () => {
   (globalThis as { gc?: () => void }).gc?.();
@@ -14,26 +12,25 @@ const heap = () => {
 const timers = () => process.getActiveResourcesInfo().filter((type) => type === 'Timeout').length;
 
 export async function benchPolling(standIn: StandInProcess, count = 1000, intervalS = 2, seconds = Math.max(12, intervalS * 3)) {
-  await new Promise<void>((resolve) => helper.startServer(resolve));
-  const flow: any[] = [
+  const flow = [
     { id: 'tab', type: 'tab' },
     { id: 'acct', type: 'plex-account', clientIdentifier: 'bench-poll', product: 'bench', deviceName: 'bench', plexTvUrl: standIn.url },
     { id: 'poll', type: 'plex-poll-token', z: 'tab', x: 100, y: 100, account: 'acct', interval: intervalS, timeout: 0, store: false, wires: [[], []] },
   ];
-  await helper.load(allNodes, flow);
+  const red = await startEmbeddedNodeRed(flow);
   const ids = await standIn.makePins('bench-poll', count);
   const heapBefore = heap();
   const timersBefore = timers();
   const since = Date.now();
   const started = performance.now();
-  for (const id of ids) helper.getNode('poll').receive({ payload: id });
+  const poll = red.nodes.getNode('poll')!;
+  for (const id of ids) poll.receive({ payload: id });
   await delay(seconds * 1000);
   const heapDuring = heap();
   const timersDuring = timers();
   const elapsed = (performance.now() - started) / 1000;
   const polls = await standIn.pinPolls(since);
-  await helper.unload();
-  await new Promise<void>((resolve) => helper.stopServer(resolve));
+  await red.stop();
 
   const byPin = new Map<number, number[]>();
   for (const [id, at] of polls) byPin.set(id, [...(byPin.get(id) ?? []), at]);
