@@ -5,8 +5,8 @@
  * only ever goes to the account's own plex.tv URL, never to one named in a request.
  * Every handler answers JSON and catches its own errors.
  */
-import type { NodeAPI, NodeDef } from 'node-red';
-import type { Request, Response, RequestHandler } from 'express';
+import type { NodeAPI } from 'node-red';
+import type { Request } from 'express';
 import QRCode from 'qrcode';
 import {
   DEFAULT_DEVICE_NAME, DEFAULT_PLEX_TV_URL, DEFAULT_PRODUCT, HttpClient, PinPoller, PlexError, PlexTvClient, checkToken,
@@ -14,6 +14,7 @@ import {
 } from '../../src/core';
 import type { PlexAccountConfig, PlexAccountNode, TokenCredentials } from './types';
 import { t } from './i18n';
+import { NODE_ID, RouteError, deployedConfig, jsonRoute } from './admin-http';
 
 type SessionState = 'waiting' | 'approved' | 'expired' | 'cancelled' | 'failed';
 
@@ -57,17 +58,10 @@ const POLL_INTERVAL_MS = 2000;
 const KEEP_FINISHED_MS = 10 * 60 * 1000;
 /** A sign-in nobody asks about for this long is given up: the dialog is gone. */
 const ABANDONED_MS = 60_000;
-const NODE_ID = /^[A-Za-z0-9._-]{1,64}$/;
 const PIN_ID = /^\d{1,32}$/;
 /** Longest client identifier, product and device name taken from the dialog. */
 const MAX_TEXT = 200;
 const MAX_URL = 1000;
-
-class RouteError extends Error {
-  constructor(readonly status: number, message: string) {
-    super(message);
-  }
-}
 
 /**
  * Accounts signed in from the dialog, with where: the only plex.tv their token may go to until
@@ -149,19 +143,6 @@ export function registerAdminRoutes(RED: NodeAPI): void {
     end(signIn, 'approved', { username, message });
   }
 
-  function deployedConfig(id: string): NodeDef | undefined {
-    let found: NodeDef | undefined;
-    try {
-      // The deployed flow config, also while the flows are stopped: getNode only finds running nodes.
-      RED.nodes.eachNode((each) => {
-        if (each.id === id) found = each;
-      });
-    } catch {
-      // no flows loaded yet
-    }
-    return found;
-  }
-
   /**
    * The plex-account with this id. Another node's id is answered as an unknown one (404), and so
    * is an id that is not deployed, unless `undeployed` (a new account signing in from the dialog)
@@ -169,7 +150,7 @@ export function registerAdminRoutes(RED: NodeAPI): void {
    */
   function findAccount(id: string, { undeployed }: { undeployed: boolean }): Account {
     const node = RED.nodes.getNode(id) as PlexAccountNode | null;
-    const config = deployedConfig(id);
+    const config = deployedConfig(RED, id);
     const unknown = () => new RouteError(404, t(RED, 'admin.unknown-account'));
     if ((node && node.type !== ACCOUNT_TYPE) || (config && config.type !== ACCOUNT_TYPE)) throw unknown();
     if (node || config) return { id, node: node ?? undefined, config: config as PlexAccountConfig | undefined };
@@ -262,18 +243,7 @@ export function registerAdminRoutes(RED: NodeAPI): void {
     }
   }
 
-  function route(handler: (req: Request) => Promise<unknown>): RequestHandler {
-    return (req: Request, res: Response) => {
-      handler(req).then(
-        (body) => res.json(body),
-        (error: unknown) => {
-          const status = error instanceof RouteError ? error.status : 500;
-          if (status === 500) RED.log.warn(`plex-account admin route: ${(error as Error)?.message ?? String(error)}`);
-          res.status(status).json({ error: (error as Error)?.message ?? String(error) });
-        },
-      ).catch(() => undefined); // a failing res.json (closed socket) must not go unhandled
-    };
-  }
+  const route = (handler: (req: Request) => Promise<unknown>) => jsonRoute(RED, 'plex-account', handler);
 
   const read = RED.auth.needsPermission('plex-account.read');
   const write = RED.auth.needsPermission('plex-account.write');

@@ -4,22 +4,16 @@
  * connections from the Node-RED host; a shared server's access token becomes the server
  * node's credential here and never goes to the browser.
  */
-import type { NodeAPI, NodeDef } from 'node-red';
-import type { Request, Response, RequestHandler } from 'express';
-import { HttpClient, PlexError, firstAnswering, type TlsSettings } from '../../src/core';
+import type { NodeAPI } from 'node-red';
+import type { Request } from 'express';
+import { HttpClient, firstAnswering, type TlsSettings } from '../../src/core';
 import type { PlexAccountNode, PlexServerNode, TokenCredentials } from './types';
 import { dialogSignIns } from './admin-routes';
 import { serversOfAccount, type AccountTarget } from './servers';
 import { t } from './i18n';
+import { NODE_ID, RouteError, deployedConfig, jsonRoute } from './admin-http';
 
-const NODE_ID = /^[A-Za-z0-9._-]{1,64}$/;
 const MACHINE_ID = /^[A-Za-z0-9._-]{1,128}$/;
-
-class RouteError extends Error {
-  constructor(readonly status: number, message: string) {
-    super(message);
-  }
-}
 
 interface TlsConfigNode {
   addTLSOptions(options: TlsSettings): TlsSettings;
@@ -32,22 +26,10 @@ export function registerServerRoutes(RED: NodeAPI): void {
     return id;
   }
 
-  function deployedType(id: string): string | undefined {
-    let type: string | undefined;
-    try {
-      RED.nodes.eachNode((each: NodeDef) => {
-        if (each.id === id) type = each.type;
-      });
-    } catch {
-      // no flows loaded yet
-    }
-    return type;
-  }
-
   /** A node id that is, or may become, a node of this type: another node's id is answered as unknown. */
   function checkType(id: string, type: string): void {
     const running = RED.nodes.getNode(id);
-    const deployed = deployedType(id);
+    const deployed = deployedConfig(RED, id)?.type;
     if ((running && running.type !== type) || (deployed && deployed !== type)) throw new RouteError(404, t(RED, 'admin.unknown-node', { type }));
   }
 
@@ -70,18 +52,7 @@ export function registerServerRoutes(RED: NodeAPI): void {
     return { target: { accountId: id, identity: signedInAt.identity, http, plexTvUrl: signedInAt.url }, token, close: () => http.close() };
   }
 
-  function route(handler: (req: Request) => Promise<unknown>): RequestHandler {
-    return (req: Request, res: Response) => {
-      handler(req).then(
-        (body) => res.json(body),
-        (error: unknown) => {
-          const status = error instanceof RouteError ? error.status : error instanceof PlexError ? 502 : 500;
-          if (status === 500) RED.log.warn(`plex-server admin route: ${(error as Error)?.message ?? String(error)}`);
-          res.status(status).json({ error: (error as Error)?.message ?? String(error) });
-        },
-      ).catch(() => undefined); // a failing res.json (closed socket) must not go unhandled
-    };
-  }
+  const route = (handler: (req: Request) => Promise<unknown>) => jsonRoute(RED, 'plex-server', handler);
 
   const read = RED.auth.needsPermission('plex-server.read');
   const write = RED.auth.needsPermission('plex-server.write');
