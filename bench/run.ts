@@ -15,15 +15,19 @@ import { benchConnections } from './connections';
 import { formatTable, type Row } from './stats';
 import { repoRoot } from '../dev/node-red-process';
 
+/** `npm run bench -- throughput polling` runs only those parts; none named: all of them. */
+const named = process.argv.slice(2);
+const runs = (part: 'validation' | 'hostile' | 'throughput' | 'polling' | 'servers' | 'startup') => !named.length || named.includes(part);
+
 async function main(): Promise<void> {
   const machine = `${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
   const rows: Row[] = [];
-  const validation = benchValidation();
+  const validation = runs('validation') ? benchValidation() : [];
   for (const { schema, nsPerResponse, runtimeCompiledNs, standaloneNs } of validation) {
     rows.push({ section: 'validation', measure: `${schema}: ns/response (validator alone: runtime-compiled ${runtimeCompiledNs}, standalone ${standaloneNs})`, value: String(nsPerResponse), target: '< 2000', met: nsPerResponse < 2000 });
   }
 
-  const hostileBodies = await benchHostileBodies();
+  const hostileBodies = runs('hostile') ? await benchHostileBodies() : [];
   for (const { name, status, stallMs } of hostileBodies) {
     rows.push({ section: 'hostile body', measure: `${name}, answered ${status}: event-loop stall`, value: `${stallMs} ms`, target: '< 50 ms', met: stallMs < 50 });
   }
@@ -32,21 +36,23 @@ async function main(): Promise<void> {
   let throughput: ThroughputResult[] | undefined;
   let polling;
   try {
-    throughput = await benchThroughput(standIn);
-    const at = (concurrency: number) => throughput!.find((result) => result.concurrency === concurrency)!;
-    const detail = (concurrency: number, measure: 'p50Ms' | 'callsPerSecond') =>
-      `ours ${at(concurrency).figures.ours[measure]}, bare ${at(concurrency).figures.bare[measure]}, http request ${at(concurrency).figures['http-request'][measure]}`;
-    const one = at(1);
-    const many = at(32);
-    rows.push({ section: 'vs bare node', measure: `p50 at 1 in flight (ms: ${detail(1, 'p50Ms')})`, value: `×${one.vsBare.p50}`, target: '≤ ×1.10', met: one.vsBare.p50 <= 1.1 });
-    rows.push({ section: 'vs bare node', measure: `throughput at 32 in flight (calls/s: ${detail(32, 'callsPerSecond')})`, value: `×${many.vsBare.rate}`, target: '≥ ×0.90', met: many.vsBare.rate >= 0.9 });
-    rows.push({ section: 'vs http request', measure: 'p50 at 1 in flight', value: `×${one.vsHttpRequest.p50}`, target: '≤ ×0.85', met: one.vsHttpRequest.p50 <= 0.85 });
-    rows.push({ section: 'vs http request', measure: 'throughput at 32 in flight', value: `×${many.vsHttpRequest.rate}`, target: '≥ ×1.15', met: many.vsHttpRequest.rate >= 1.15 });
-    rows.push({ section: 'reuse', measure: 'plex-transient-token with reuse on: msgs/s at 32 in flight (without reuse)', value: `${many.figures['ours-reuse'].callsPerSecond} (${many.figures.ours.callsPerSecond})` });
+    if (runs('throughput')) {
+      throughput = await benchThroughput(standIn);
+      const at = (concurrency: number) => throughput!.find((result) => result.concurrency === concurrency)!;
+      const detail = (concurrency: number, measure: 'p50Ms' | 'callsPerSecond') =>
+        `ours ${at(concurrency).figures.ours[measure]}, bare ${at(concurrency).figures.bare[measure]}, http request ${at(concurrency).figures['http-request'][measure]}`;
+      const one = at(1);
+      const many = at(32);
+      rows.push({ section: 'vs bare node', measure: `p50 at 1 in flight (ms: ${detail(1, 'p50Ms')})`, value: `×${one.vsBare.p50}`, target: '≤ ×1.10', met: one.vsBare.p50 <= 1.1 });
+      rows.push({ section: 'vs bare node', measure: `throughput at 32 in flight (calls/s: ${detail(32, 'callsPerSecond')})`, value: `×${many.vsBare.rate}`, target: '≥ ×0.90', met: many.vsBare.rate >= 0.9 });
+      rows.push({ section: 'vs http request', measure: 'p50 at 1 in flight', value: `×${one.vsHttpRequest.p50}`, target: '≤ ×0.85', met: one.vsHttpRequest.p50 <= 0.85 });
+      rows.push({ section: 'vs http request', measure: 'throughput at 32 in flight', value: `×${many.vsHttpRequest.rate}`, target: '≥ ×1.15', met: many.vsHttpRequest.rate >= 1.15 });
+      rows.push({ section: 'reuse', measure: 'plex-transient-token with reuse on: msgs/s at 32 in flight (without reuse)', value: `${many.figures['ours-reuse'].callsPerSecond} (${many.figures.ours.callsPerSecond})` });
+    }
     polling = [];
     // 10,000 PINs at 10 s ask for as many requests a second as 1,000 at 2 s do twice over; at 2 s
     // (5,000 requests a second) the stand-in and Node-RED, sharing two cores, are what is measured.
-    for (const [count, intervalS, withTargets] of [[1000, 2, true], [10_000, 10, true], [10_000, 2, false]] as const) {
+    for (const [count, intervalS, withTargets] of runs('polling') ? ([[1000, 2, true], [10_000, 10, true], [10_000, 2, false]] as const) : []) {
       const figures = await benchPolling(standIn, count, intervalS);
       polling.push(figures);
       const section = `polling ${count} @${intervalS}s`;
@@ -59,12 +65,14 @@ async function main(): Promise<void> {
   } finally {
     await standIn.stop();
   }
-  const connections = await benchConnections();
-  rows.push({ section: 'servers', measure: `choosing among ${connections.candidates} connections, ${connections.silent} never answer (limit ${connections.limitMs / 1000} s; answering ones first: ${connections.bestOrderMs} ms)`, value: `${connections.worstOrderMs} ms`, target: '< 3500 ms', met: connections.worstOrderMs < 3500 });
-  const startup = await benchStartup();
-  rows.push({ section: 'start-up', measure: `Node-RED start, bare ${startup.bareStartMs} ms, with package ${startup.withPackageStartMs} ms`, value: `+${startup.addedMs} ms`, target: '< 100 ms', met: startup.addedMs < 100 });
-  rows.push({ section: 'start-up', measure: 'package: tarball / installed with dependencies', value: `${startup.tarballKiB} KiB / ${startup.installedKiB} KiB` });
-  rows.push({ section: 'start-up', measure: 'dependencies: direct / installed packages', value: `${startup.directDependencies} / ${startup.packagesInstalled}` });
+  const connections = runs('servers') ? await benchConnections() : undefined;
+  if (connections) rows.push({ section: 'servers', measure: `choosing among ${connections.candidates} connections, ${connections.silent} never answer (limit ${connections.limitMs / 1000} s; answering ones first: ${connections.bestOrderMs} ms)`, value: `${connections.worstOrderMs} ms`, target: '< 3500 ms', met: connections.worstOrderMs < 3500 });
+  const startup = runs('startup') ? await benchStartup() : undefined;
+  if (startup) {
+    rows.push({ section: 'start-up', measure: `Node-RED start, bare ${startup.bareStartMs} ms, with package ${startup.withPackageStartMs} ms`, value: `+${startup.addedMs} ms`, target: '< 100 ms', met: startup.addedMs < 100 });
+    rows.push({ section: 'start-up', measure: 'package: tarball / installed with dependencies', value: `${startup.tarballKiB} KiB / ${startup.installedKiB} KiB` });
+    rows.push({ section: 'start-up', measure: 'dependencies: direct / installed packages', value: `${startup.directDependencies} / ${startup.packagesInstalled}` });
+  }
 
   console.log(`Benchmark on ${machine}\n`);
   console.log(formatTable(rows));

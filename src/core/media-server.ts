@@ -97,6 +97,7 @@ export class MediaServerClient {
   private baseUrl: URL;
   /** Built once: every call carries the same identity. */
   private readonly headers: Readonly<Record<string, string>>;
+  private lastUrl?: { key: string; url: URL };
 
   constructor(
     serverUrl: string,
@@ -130,9 +131,18 @@ export class MediaServerClient {
   }
 
   private getAt(base: URL, path: string, query: Record<string, string>, token: string, signal?: AbortSignal) {
-    const url = new URL(path, base);
-    for (const [key, value] of Object.entries(query)) url.searchParams.set(key, value);
+    const url = this.urlAt(base, path, query);
     return this.http.request({ method: 'GET', url, headers: this.headers, token, signal, peer: 'Plex Media Server' });
+  }
+
+  /** The URL of a call: the last one made is kept, as most calls repeat it (a transient token per msg). */
+  private urlAt(base: URL, path: string, query: Record<string, string>): URL {
+    const key = `${base.href} ${path} ${JSON.stringify(query)}`;
+    if (this.lastUrl?.key === key) return this.lastUrl.url;
+    const url = new URL(path, base);
+    for (const [name, value] of Object.entries(query)) url.searchParams.set(name, value);
+    this.lastUrl = { key, url };
+    return url;
   }
 
   /** A new delegation token, valid for up to 48 hours (less if the server restarts). */
