@@ -79,6 +79,7 @@ export class TokenHealth {
   }
 
   private mark(refused: boolean): void {
+    if (!refused && !this.refusedNow && !this.showing.size) return; // every success lands here: nothing to clear
     this.refusedNow = refused;
     if (refused) {
       for (const user of this.users) if (!this.showing.has(user)) this.show(user);

@@ -134,6 +134,37 @@ export function plexMessageOf(text: string, token?: string): PlexMessage {
   return message ? { message: cleanMessage(message, token) } : {};
 }
 
+/** The requests in flight that each caller's signal stops: one listener per signal, not one per request. */
+const followers = new WeakMap<AbortSignal, Set<AbortController>>();
+
+/** Aborts the request's controller when the caller's signal ends (a node closed); the returned function lets go. */
+function follow(signal: AbortSignal, controller: AbortController): () => void {
+  if (signal.aborted) {
+    controller.abort();
+    return () => undefined;
+  }
+  let following = followers.get(signal);
+  if (!following) {
+    const all = (following = new Set());
+    followers.set(signal, all);
+    signal.addEventListener('abort', () => all.forEach((each) => each.abort()), { once: true });
+  }
+  following.add(controller);
+  return () => following.delete(controller);
+}
+
+/** The last header set each client sent, with its token and content type: most calls repeat it. */
+const lastSent = new WeakMap<object, { contentType?: string; token?: string; headers: Record<string, string> }>();
+
+/** The headers of a call: the identity, then the content type and the token (only ever a header). */
+function sentHeaders(identity: Readonly<Record<string, string>>, contentType: string | undefined, token: string | undefined): Record<string, string> {
+  const last = lastSent.get(identity);
+  if (last && last.contentType === contentType && last.token === token) return last.headers;
+  const headers = { ...identity, ...(contentType ? { 'Content-Type': contentType } : {}), ...(token ? { 'X-Plex-Token': token } : {}) };
+  lastSent.set(identity, { contentType, token, headers });
+  return headers;
+}
+
 function describe(request: PlexRequest): string {
   return `${request.peer} (${request.method} ${request.url.pathname})`;
 }
@@ -233,17 +264,11 @@ export class HttpClient {
       timeout.fired = true;
       controller.abort();
     }, this.timeoutMs);
-    const stop = () => controller.abort();
-    if (request.signal?.aborted) stop();
-    request.signal?.addEventListener('abort', stop, { once: true });
+    const unfollow = request.signal ? follow(request.signal, controller) : undefined;
     const signal = controller.signal;
     const identity = withHeaderSafeIdentity(request.url, request.headers);
     // The token is added after that move: it only ever travels in a header.
-    const headers = {
-      ...identity.headers,
-      ...(request.body ? { 'Content-Type': request.body.contentType } : {}),
-      ...(request.token ? { 'X-Plex-Token': request.token } : {}),
-    };
+    const headers = sentHeaders(identity.headers, request.body?.contentType, request.token);
     let url = identity.url;
     try {
       for (let hop = 0; ; hop++) {
@@ -305,7 +330,7 @@ export class HttpClient {
       throw this.toPlexError(error, request, timeout.fired);
     } finally {
       clearTimeout(timer);
-      request.signal?.removeEventListener('abort', stop);
+      unfollow?.();
     }
   }
 
