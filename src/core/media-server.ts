@@ -92,12 +92,15 @@ function addressFault(error: unknown): error is PlexError {
   return error instanceof PlexError && (error.kind === 'network' || error.kind === 'timeout');
 }
 
+/** The query of every transient token call. */
+const DELEGATION = Object.freeze({ type: 'delegation', scope: 'all' });
+
 /** The /security operations of one Plex Media Server, with the token that server accepts. */
 export class MediaServerClient {
   private baseUrl: URL;
   /** Built once: every call carries the same identity. */
   private readonly headers: Readonly<Record<string, string>>;
-  private lastUrl?: { key: string; url: URL };
+  private lastUrl?: { base: URL; path: string; query: Readonly<Record<string, string>>; url: URL };
 
   constructor(
     serverUrl: string,
@@ -118,7 +121,7 @@ export class MediaServerClient {
    * A GET of one /security operation, with the token as a header (never in the query). When
    * the address stops answering and a relocator is set, once more at the address it finds.
    */
-  private async get(path: string, query: Record<string, string>, token: string, signal?: AbortSignal) {
+  private async get(path: string, query: Readonly<Record<string, string>>, token: string, signal?: AbortSignal) {
     const at = this.baseUrl;
     try {
       return await this.getAt(at, path, query, token, signal);
@@ -130,24 +133,24 @@ export class MediaServerClient {
     }
   }
 
-  private getAt(base: URL, path: string, query: Record<string, string>, token: string, signal?: AbortSignal) {
+  private getAt(base: URL, path: string, query: Readonly<Record<string, string>>, token: string, signal?: AbortSignal) {
     const url = this.urlAt(base, path, query);
     return this.http.request({ method: 'GET', url, headers: this.headers, token, signal, peer: 'Plex Media Server' });
   }
 
-  /** The URL of a call: the last one made is kept, as most calls repeat it (a transient token per msg). */
-  private urlAt(base: URL, path: string, query: Record<string, string>): URL {
-    const key = `${base.href} ${path} ${JSON.stringify(query)}`;
-    if (this.lastUrl?.key === key) return this.lastUrl.url;
+  /** The URL of a call: the last one made is kept, as most calls repeat it (a transient token per msg, its query a constant). */
+  private urlAt(base: URL, path: string, query: Readonly<Record<string, string>>): URL {
+    const last = this.lastUrl;
+    if (last && last.base === base && last.path === path && last.query === query) return last.url;
     const url = new URL(path, base);
     for (const [name, value] of Object.entries(query)) url.searchParams.set(name, value);
-    this.lastUrl = { key, url };
+    this.lastUrl = { base, path, query, url };
     return url;
   }
 
   /** A new delegation token, valid for up to 48 hours (less if the server restarts). */
   async transientToken(token: string, signal?: AbortSignal): Promise<Checked<TransientToken>> {
-    const response = await this.get('/security/token', { type: 'delegation', scope: 'all' }, token, signal);
+    const response = await this.get('/security/token', DELEGATION, token, signal);
     const { value, warnings } = transientTokenSchema.check(response.body);
     const expiresAt = new Date(Date.now() + TRANSIENT_TOKEN_LIFETIME_MS).toISOString();
     return { value: { token: value.MediaContainer.token, expiresAt }, warnings };
