@@ -49,7 +49,7 @@ export function followServer(RED: NodeAPI, node: PlexServerNode, configuredUrl: 
         lastError = new PlexError(t(RED, 'error.server-not-listed', { message: fault.message, id: machineIdentifier }), { kind: 'network', code: 'PLEX_UNREACHABLE' });
         continue;
       }
-      const candidates = server.connections.map((connection) => connection.uri).filter((uri) => new URL(uri).origin !== failed.origin);
+      const candidates = server.connections.map((connection) => connection.uri).filter((uri) => URL.canParse(uri) && new URL(uri).origin !== failed.origin);
       try {
         const url = await firstAnswering(candidates, machineIdentifier, { identity: account.identity, tls, signal });
         return { url: new URL(url), token: server.owned ? undefined : server.accessToken || undefined };
