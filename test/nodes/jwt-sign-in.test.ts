@@ -166,6 +166,25 @@ describe('JWT sign-in in the nodes', () => {
     assert.ok(standIn.requests.filter((r) => r.method === 'POST' && r.path.startsWith('/api/v2/pins')).length >= 2, 'a PIN with the key, then a classic one');
   });
 
+  it('Move to JWT: a classic account registers its key with the classic token and gets a renewing JWT; the route answers only its kind and expiry', async () => {
+    const classic = standIn.addAccount('mover');
+    await load(standIn, 'jwt', { token: classic });
+    const held = (await helper.request().get('/plex-auth/accounts/acct').expect(200)).body;
+    assert.deepEqual([held.tokenKind, held.expiresAt], ['classic', null]);
+    const answer = (await helper.request().post('/plex-auth/accounts/acct/jwt').send({}).expect(200)).body;
+    assert.equal(answer.tokenKind, 'jwt');
+    const jwt = account().token();
+    assert.ok(standIn.plexJwts.has(jwt), 'the account now holds a Plex JWT');
+    assert.equal(answer.expiresAt, new Date(standIn.plexJwts.get(jwt)!.expiresAt).toISOString());
+    assert.deepEqual(Object.keys(answer).sort(), ['expiresAt', 'tokenKind'], 'nothing else leaves');
+    const register = standIn.requests.find((r) => r.path === '/api/v2/auth/jwk')!;
+    assert.equal(register.headers['x-plex-token'], classic, 'the key was registered with the classic token');
+    assert.match(credentials().privateKey, /^-----BEGIN PRIVATE KEY-----/);
+    assert.equal(credentials().token, jwt);
+    const call = await send('tt');
+    assert.ok(call.msg, JSON.stringify(call.error));
+  });
+
   for (const auth of [undefined, 'token']) {
     it(`a classic account (auth ${auth ?? 'missing'}) signs in as before: no key, no JWT call`, async () => {
       await load(standIn, auth);
