@@ -14,8 +14,8 @@ export = function (RED: NodeAPI): void {
     useTokenOf(RED, node, { account: config.account });
 
     handleInput(RED, node, async ({ msg, send, signal, status }) => {
-      const { plexTv, token } = signedInAccount(RED, config.account);
-      const linked = await plexTv.linkCode(msg.payload, token, signal);
+      const { account, plexTv } = signedInAccount(RED, config.account);
+      const linked = await account.withToken((token) => plexTv.linkCode(msg.payload, token, signal));
       msg.payload = linked;
       status({ fill: 'green', shape: 'dot', text: statusText(RED, 'linked', { code: linked.code }) });
       send(msg);

@@ -36,6 +36,11 @@ export = function (RED: NodeAPI): void {
     if (node.configError) node.error(t(RED, 'error.server-config', { message: node.configError.message }));
 
     node.token = () => serverToken ?? follower?.token() ?? node.account?.token();
+    node.withToken = (call) => {
+      const own = serverToken ?? follower?.token();
+      if (own || !node.account) return call(own ?? '');
+      return node.account.withToken(call);
+    };
     node.tokenHealth = serverToken ? new TokenHealth(RED) : node.account?.tokenHealth;
 
     node.on('close', (removed: boolean, done: () => void) => {

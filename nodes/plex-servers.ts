@@ -1,9 +1,8 @@
 import type { Node, NodeAPI, NodeDef } from 'node-red';
-import { PlexError, publicServer } from '../src/core';
+import { publicServer } from '../src/core';
 import { handleInput, statusText, warnAll } from './lib/flow-node';
-import { usableAccount } from './lib/config-nodes';
+import { signedInAccount } from './lib/config-nodes';
 import { accountServers } from './lib/servers';
-import { t } from './lib/i18n';
 
 interface PlexServersConfig extends NodeDef {
   account: string;
@@ -15,11 +14,9 @@ export = function (RED: NodeAPI): void {
     const node = this;
 
     handleInput(RED, node, async ({ msg, send, signal }) => {
-      const { account } = usableAccount(RED, config.account);
-      const token = account.token();
-      if (!token) throw new PlexError(t(RED, 'error.not-signed-in'), { kind: 'input', code: 'PLEX_NOT_SIGNED_IN' });
+      const { account } = signedInAccount(RED, config.account);
       // Asked for now, a flow gets plex.tv's list of now; it also refreshes what plex-server nodes reuse.
-      const { value, warnings } = await accountServers(account, token, { fresh: true, signal });
+      const { value, warnings } = await account.withToken((token) => accountServers(account, token, { fresh: true, signal }));
       warnAll(node, warnings);
       msg.payload = value.map(publicServer);
       node.status({ fill: 'green', shape: 'dot', text: statusText(RED, 'servers', { count: value.length }) });

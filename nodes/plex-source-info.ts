@@ -27,9 +27,9 @@ export = function (RED: NodeAPI): void {
     useTokenOf(RED, node, { server: config.server });
 
     handleInput(RED, node, async ({ msg, send, signal, status }) => {
-      const { client, token } = usableServer(RED, config.server);
+      const { client, withToken } = usableServer(RED, config.server);
       const source = parseSource(await sourceOf(RED, node, config, msg));
-      const { value, warnings } = await client.sourceInfo(token, source, config.refresh === true, signal);
+      const { value, warnings } = await withToken((token) => client.sourceInfo(token, source, config.refresh === true, signal));
       warnAll(node, warnings);
       msg.payload = value;
       status({ fill: 'green', shape: 'dot', text: statusText(RED, 'connections', { count: value.connections.length }) });

@@ -25,15 +25,15 @@ export = function (RED: NodeAPI): void {
     useTokenOf(RED, node, { server: config.server });
 
     handleInput(RED, node, async ({ msg, send, signal, status }) => {
-      const { server, client, token } = usableServer(RED, config.server);
+      const { server, client, token, withToken } = usableServer(RED, config.server);
       let answer;
       if (reuse) {
         let shared = kept.get(server);
         if (!shared) kept.set(server, (shared = new Reusable<TransientToken>(REUSE_MIN_LEFT_MS)));
         // Not stopped by this node's signal: other nodes may wait for the same call.
-        answer = await untilAborted(shared.get(token, () => client.transientToken(token)), signal);
+        answer = await untilAborted(shared.get(token, () => withToken((current) => client.transientToken(current))), signal);
       } else {
-        answer = await client.transientToken(token, signal);
+        answer = await withToken((current) => client.transientToken(current, signal));
       }
       warnAll(node, answer.warnings);
       msg.payload = { ...answer.value }; // each msg its own copy

@@ -9,9 +9,11 @@ import type { NodeAPI } from 'node-red';
 import type { Request } from 'express';
 import QRCode from 'qrcode';
 import {
-  DEFAULT_DEVICE_NAME, DEFAULT_PLEX_TV_URL, DEFAULT_PRODUCT, HttpClient, PinPoller, PlexError, PlexTvClient, checkToken,
+  DEFAULT_DEVICE_NAME, DEFAULT_PLEX_TV_URL, DEFAULT_PRODUCT, DeviceKey, HttpClient, PinPoller, PlexError, PlexTvClient, checkToken,
   type ClientIdentity, type NewPin, type PollOutcome,
 } from '../../src/core';
+import { PinDeviceJwts, createAccountPin } from './key-pins';
+import { plexJwtTimes } from './plex-jwt-times';
 import type { PlexAccountConfig, PlexAccountNode, TokenCredentials } from './types';
 import { t } from './i18n';
 import { NODE_ID, RouteError, deployedConfig, jsonRoute } from './admin-http';
@@ -34,6 +36,8 @@ interface SignIn {
   http: HttpClient;
   /** Each sign-in polls its own PINs: two plex.tv URLs may hand out the same PIN ids. */
   poller: PinPoller;
+  /** The PINs made with the device key: polled with a device JWT of their own. */
+  pinsWithKey: Set<number>;
   expiresAt: string;
   state: SessionState;
   /** When the dialog last asked for the status: a closed browser tab sends no DELETE. */
@@ -52,6 +56,9 @@ interface Account {
 }
 
 const ACCOUNT_TYPE = 'plex-account';
+
+/** How a sign-in makes its PINs: with the device key (auth "jwt") or classic. */
+type KeyUse = Parameters<typeof createAccountPin>[0];
 /** How often the runtime asks plex.tv about a PIN being approved from the dialog. */
 const POLL_INTERVAL_MS = 2000;
 /** How long a finished sign-in still answers the dialog's status request. */
@@ -73,20 +80,22 @@ export function registerAdminRoutes(RED: NodeAPI): void {
   /** The current (or recently finished) sign-in of each account: one at a time per account. */
   const signIns = new Map<string, SignIn>();
 
-  function startSignIn(accountId: string, target: PlexTvTarget, plexTv: PlexTvClient, http: HttpClient, pins: NewPin[]): SignIn {
+  function startSignIn(accountId: string, target: PlexTvTarget, plexTv: PlexTvClient, http: HttpClient, pins: NewPin[], withKey: KeyUse): SignIn {
+    const deviceJwts = new PinDeviceJwts(() => plexTv, withKey.deviceKey);
     const signIn: SignIn = {
       accountId,
       pinIds: pins.map((pin) => pin.id),
       target,
       plexTv,
       http,
+      pinsWithKey: withKey.pinsWithKey,
       poller: new PinPoller({
         check: (id, signal) => {
           if (Date.now() - signIn.lastSeen > ABANDONED_MS) {
             end(signIn, 'cancelled');
             return Promise.reject(new PlexError(`PIN ${id} is no longer wanted`, { kind: 'input' }));
           }
-          return plexTv.checkPin(id, signal);
+          return signIn.pinsWithKey.has(id) ? deviceJwts.check(id, signal) : plexTv.checkPin(id, signal);
         },
         onOutcome: (outcome) => {
           finishWith(signIn, outcome).catch((error: unknown) => RED.log.warn(`plex-account sign-in: ${String(error)}`));
@@ -157,6 +166,24 @@ export function registerAdminRoutes(RED: NodeAPI): void {
     const signedInAt = dialogSignIns.get(id);
     if (!signedInAt && !undeployed) throw unknown();
     return { id, signedInAt };
+  }
+
+  /** The account's device key: the running node's, else kept in the runtime's credentials (made here when first needed). */
+  async function deviceKeyOf(account: Account): Promise<DeviceKey> {
+    if (account.node) return account.node.deviceKey();
+    const credentials = (RED.nodes.getCredentials(account.id) as TokenCredentials | undefined) ?? {};
+    if (credentials.privateKey) return DeviceKey.fromPrivateKey(credentials.privateKey);
+    const key = await DeviceKey.generate();
+    RED.nodes.addCredentials(account.id, { ...credentials, privateKey: key.exportPrivateKey() });
+    return key;
+  }
+
+  /** What the dialog may know of the token: its kind and until when it is valid (never the token). */
+  async function tokenKindOf(account: Account): Promise<{ tokenKind: 'jwt' | 'classic' | null; expiresAt: string | null }> {
+    const token = tokenOf(account);
+    if (!token) return { tokenKind: null, expiresAt: null };
+    const expiresAt = account.node?.tokenExpiresAt() ?? (await plexJwtTimes(token))?.expiresAt;
+    return expiresAt === undefined ? { tokenKind: 'classic', expiresAt: null } : { tokenKind: 'jwt', expiresAt: new Date(expiresAt).toISOString() };
   }
 
   function tokenOf(account: Account): string | undefined {
@@ -255,6 +282,7 @@ export function registerAdminRoutes(RED: NodeAPI): void {
     const lastCheck = health?.lastCheck;
     return {
       signedIn: Boolean(tokenOf(account)),
+      ...(await tokenKindOf(account)),
       signInNeeded: health?.signInNeeded ?? false,
       lastCheck: lastCheck ? { at: new Date(lastCheck.at).toISOString(), ...lastCheck.result } : null,
     };
@@ -262,7 +290,7 @@ export function registerAdminRoutes(RED: NodeAPI): void {
 
   RED.httpAdmin.post('/plex-auth/accounts/:id/pin', write, route(async (req) => {
     const id = accountId(req);
-    findAccount(id, { undeployed: true });
+    const account = findAccount(id, { undeployed: true });
     const target = targetFromBody(req);
     const http = new HttpClient();
     try {
@@ -272,12 +300,16 @@ export function registerAdminRoutes(RED: NodeAPI): void {
       } catch (error) {
         throw new RouteError(400, (error as Error).message);
       }
-      const strong = (await plexTv.createPin({ strong: true })).value;
+      // As the dialog is set now: "jwt" signs in with the device key, which the runtime makes and keeps.
+      const withKey: KeyUse = { auth: (req.body as { auth?: unknown }).auth === 'jwt' ? 'jwt' : 'token', deviceKey: () => deviceKeyOf(account), pinsWithKey: new Set() };
+      let warning: string | null = null;
+      const refused = (error: PlexError) => (warning ??= t(RED, 'admin.key-pin-refused', { message: error.message }));
+      const strong = (await createAccountPin(withKey, plexTv, { strong: true }, refused)).value;
       // plex.tv/link only takes 4-character codes: a second PIN for people who sign in on another device.
-      const link = await plexTv.createPin({ strong: false }).then((pin) => pin.value, () => undefined);
+      const link = await createAccountPin(withKey, plexTv, { strong: false }, refused).then((pin) => pin.value, () => undefined);
       const qrSvg = await qrCodeOf(strong.authUrl);
       // Last: nothing that can fail comes after the polling starts.
-      startSignIn(id, target, plexTv, http, link ? [strong, link] : [strong]);
+      startSignIn(id, target, plexTv, http, link ? [strong, link] : [strong], withKey);
       return {
         pinId: strong.id,
         authUrl: strong.authUrl,
@@ -286,10 +318,38 @@ export function registerAdminRoutes(RED: NodeAPI): void {
         linkUrl: link?.authUrl ?? null,
         linkExpiresAt: link?.expiresAt ?? null,
         expiresAt: strong.expiresAt,
+        tokenKind: withKey.pinsWithKey.has(strong.id) ? 'jwt' : 'classic',
+        warning,
       };
     } catch (error) {
       http.close();
       throw error instanceof PlexError ? new RouteError(502, t(RED, 'admin.plex-tv-failed', { message: error.message })) : error;
+    }
+  }));
+
+  /**
+   * Moves an account holding a classic token to JWT: registers the device key with that token,
+   * then one exchange. Only on the user's click (Plex may retire the classic token after it).
+   */
+  RED.httpAdmin.post('/plex-auth/accounts/:id/jwt', write, route(async (req) => {
+    const account = findAccount(accountId(req), { undeployed: false });
+    const held = await tokenKindOf(account);
+    if (held.tokenKind === null) throw new RouteError(409, t(RED, 'admin.not-signed-in'));
+    if (held.tokenKind === 'jwt') return held;
+    const http = new HttpClient();
+    try {
+      const plexTv = ownPlexTv(account, http, req);
+      const key = await deviceKeyOf(account);
+      const jwt = await (async () => {
+        await plexTv.registerDeviceKey(tokenOf(account)!, key.publicJwk);
+        return plexTv.obtainPlexJwt(key);
+      })().catch((error: unknown) => {
+        throw error instanceof PlexError ? new RouteError(502, t(RED, 'admin.move-failed', { message: error.message })) : error;
+      });
+      keepToken(account, jwt.token);
+      return { tokenKind: 'jwt', expiresAt: new Date(jwt.expiresAt).toISOString() };
+    } finally {
+      http.close();
     }
   }));
 

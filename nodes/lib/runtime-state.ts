@@ -14,6 +14,11 @@ export interface SavedToken {
    * it is none of them, the user brought another and theirs wins. One string in older files.
    */
   replaces: string[] | string;
+  /**
+   * The device key (auth "jwt") the token is bound to, made at runtime or deployed. A stored
+   * token with the same key as the deployed credential is that key's latest JWT (a renewal).
+   */
+  privateKey?: string;
 }
 
 /** A PIN that a plex-poll-token node was polling, with the msgs that wait for it. */
@@ -24,6 +29,8 @@ export interface SavedPoll {
   expiresAt: number;
   startedAt: number;
   msgs: Record<string, unknown>[];
+  /** Made with the device key: polled with a device JWT, its token is a Plex JWT. */
+  withKey?: boolean;
 }
 
 /** Where a plex-server found its server after its url stopped answering: used until its configuration changes. */

@@ -39,7 +39,7 @@ export function followServer(RED: NodeAPI, node: PlexServerNode, configuredUrl: 
     for (const fresh of [false, true]) {
       let servers;
       try {
-        servers = (await accountServers(account, token, { fresh, signal })).value;
+        servers = (await account.withToken((current) => accountServers(account, current, { fresh, signal }))).value;
       } catch (error) {
         const reason = error instanceof PlexError ? error : new PlexError(String(error), { kind: 'response' });
         throw new PlexError(t(RED, 'error.server-lookup-failed', { message: fault.message, reason: reason.message }), { kind: reason.kind, code: reason.code, status: reason.status });

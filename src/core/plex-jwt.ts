@@ -33,9 +33,16 @@ export interface PlexJwtExpectations {
   now?: number;
 }
 
+const REFUSED = 'plex.tv JWT refused: ';
+
 function refused(what: string, field: string): PlexError {
   // Never the token itself, nor a claim's value copied from it: only what failed.
-  return new PlexError(`plex.tv JWT refused: ${what}`, { kind: 'response', field });
+  return new PlexError(`${REFUSED}${what}`, { kind: 'response', field });
+}
+
+/** Whether an error is verifyPlexJwt refusing a token (not a fault on the way to plex.tv's keys). */
+export function isPlexJwtRefusal(error: unknown): error is PlexError {
+  return error instanceof PlexError && error.kind === 'response' && error.message.startsWith(REFUSED);
 }
 
 /**

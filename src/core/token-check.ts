@@ -11,10 +11,13 @@ export type TokenCheckResult =
   | { state: 'revoked' }
   | { state: 'unreachable'; message: string };
 
+/** Runs a call with a token: by default the one given; an account that renews its JWT passes its own. */
+export type TokenUse = <T>(call: (token: string) => Promise<T>) => Promise<T>;
+
 /** Asks plex.tv (GET /api/v2/user) whether it still accepts the token. */
-export async function checkToken(plexTv: PlexTvClient, token: string, signal?: AbortSignal): Promise<TokenCheckResult> {
+export async function checkToken(plexTv: PlexTvClient, token: string, signal?: AbortSignal, using: TokenUse = (call) => call(token)): Promise<TokenCheckResult> {
   try {
-    const user = (await plexTv.getUser(token, signal)).value;
+    const user = (await using((current) => plexTv.getUser(current, signal))).value;
     return { state: 'valid', username: user.username };
   } catch (error) {
     if (!(error instanceof PlexError)) throw error;

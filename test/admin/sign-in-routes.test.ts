@@ -130,7 +130,7 @@ describe('plex-account admin routes, in a real node-red with adminAuth', () => {
     assert.deepEqual([refused.signedIn, refused.signInNeeded, refused.lastCheck.state], [true, true, 'revoked'], 'the Check button marks the account');
 
     assert.deepEqual((await json(await red.admin('DELETE', `/plex-auth/accounts/${DEPLOYED}/token`))).body, { signedIn: false });
-    assert.deepEqual(await (await red.admin('GET', `/plex-auth/accounts/${DEPLOYED}`)).json(), { signedIn: false, signInNeeded: false, lastCheck: null });
+    assert.deepEqual(await (await red.admin('GET', `/plex-auth/accounts/${DEPLOYED}`)).json(), { signedIn: false, tokenKind: null, expiresAt: null, signInNeeded: false, lastCheck: null });
     assert.deepEqual((await check()).body, { state: 'signed-out' });
   });
 

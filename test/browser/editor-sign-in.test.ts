@@ -171,7 +171,8 @@ describe('the editor in headless Chromium: palette, dialogs, sign-in with Plex, 
     await openAccountDialog();
     await page.click('#plex-account-check');
     await page.waitForFunction(() => /no longer accepts/.test(document.querySelector('#plex-account-signin-status')?.textContent ?? ''), undefined, { timeout: 20_000 });
-    assert.match((await page.textContent('#plex-account-last-check'))!, /^Checked \d\d?:\d\d.*: token refused$/);
+    // The last-check line follows the check's answer with a request of its own.
+    await page.waitForFunction(() => /^Checked \d\d?:\d\d.*: token refused$/.test(document.querySelector('#plex-account-last-check')?.textContent ?? ''), undefined, { timeout: 10_000 });
     await page.click('#node-config-dialog-cancel');
     await page.click('#node-dialog-cancel');
     await page.waitForSelector('.red-ui-tray', { state: 'detached' });
@@ -184,13 +185,19 @@ describe('the editor in headless Chromium: palette, dialogs, sign-in with Plex, 
     await page.click('#plex-account-signin');
     await page.waitForSelector('#plex-account-signin-pin', { state: 'visible' });
     const pin = [...standIn.pins.values()].find((each) => each.strong && !each.authToken && each.expiresAt > Date.now())!;
-    const newToken = standIn.approve(pin.id, 'second-user');
+    standIn.approve(pin.id, 'second-user');
     await page.waitForFunction(() => /Signed in as second-user/.test(document.querySelector('#plex-account-signin-status')?.textContent ?? ''), undefined, { timeout: 20_000 });
+    // A new account signs in with the device key: the PIN's token is a Plex JWT, and the dialog says so.
+    const newToken = pin.authToken!;
+    assert.ok(standIn.plexJwts.has(newToken), 'the sign-in brought a Plex JWT');
+    await page.waitForFunction(() => /^JWT, valid until .+ \(renewed by itself\)$/.test(document.querySelector('#plex-account-token-kind')?.textContent ?? ''), undefined, { timeout: 10_000 });
+    assert.equal(await page.isVisible('#plex-account-move-jwt'), false, 'no Move to JWT for a JWT');
     await closeDialogs();
     assert.equal(await deployEnabled(), true, 'Deploy is enabled after signing in again');
     await deploy();
     const saved = savedCredentials(red.userDir)[accountId];
     assert.equal(saved?.token, newToken, 'flows_cred.json holds the new token, not the old one');
+    assert.match(saved?.privateKey ?? '', /^-----BEGIN PRIVATE KEY-----/, 'and the device key the runtime made');
     assert.ok(!fs.readFileSync(path.join(red.userDir, 'flows_cred.json'), 'utf8').includes(newToken), 'encrypted');
     const state = await (await red.admin('GET', `/plex-auth/accounts/${accountId}`)).json();
     assert.deepEqual([state.signedIn, state.signInNeeded], [true, false], 'the new token is not marked');
