@@ -82,6 +82,8 @@ export function statusText(RED: NodeAPI, key: string, values?: Record<string, st
 export function errorStatus(RED: NodeAPI, error: unknown): string {
   if (error instanceof PlexError) {
     if (error.kind === 'http' && error.status) return statusText(RED, 'http-error', { status: error.status });
+    // An answer that fails a check after it was read (a Plex JWT that does not verify) is still a bad answer.
+    if (error.code === 'PLEX_BAD_ANSWER') return statusText(RED, 'error-response');
     return statusText(RED, `error-${error.kind}`);
   }
   return statusText(RED, 'error');
