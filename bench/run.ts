@@ -8,6 +8,7 @@ import path from 'node:path';
 import { startStandInProcess } from './stand-in-process';
 import { benchThroughput, type ThroughputResult } from './throughput';
 import { benchValidation } from './validation';
+import { benchJwt } from './jwt';
 import { benchHostileBodies } from './hostile-bodies';
 import { benchStartup } from './startup';
 import { benchPolling } from './polling';
@@ -17,7 +18,7 @@ import { repoRoot } from '../dev/node-red-process';
 
 /** `npm run bench -- throughput polling` runs only those parts; none named: all of them. */
 const named = process.argv.slice(2);
-const runs = (part: 'validation' | 'hostile' | 'throughput' | 'polling' | 'servers' | 'startup') => !named.length || named.includes(part);
+const runs = (part: 'validation' | 'jwt' | 'hostile' | 'throughput' | 'polling' | 'servers' | 'startup') => !named.length || named.includes(part);
 
 async function main(): Promise<void> {
   const machine = `${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
@@ -25,6 +26,12 @@ async function main(): Promise<void> {
   const validation = runs('validation') ? benchValidation() : [];
   for (const { schema, nsPerResponse, runtimeCompiledNs, standaloneNs } of validation) {
     rows.push({ section: 'validation', measure: `${schema}: ns/response (validator alone: runtime-compiled ${runtimeCompiledNs}, standalone ${standaloneNs})`, value: String(nsPerResponse), target: '< 2000', met: nsPerResponse < 2000 });
+  }
+
+  const jwt = runs('jwt') ? await benchJwt() : undefined;
+  if (jwt) {
+    rows.push({ section: 'jwt', measure: 'signing a device JWT (Ed25519)', value: `${(jwt.signNsPerJwt / 1000).toFixed(0)} µs`, target: '< 1 ms', met: jwt.signNsPerJwt < 1_000_000 });
+    rows.push({ section: 'jwt', measure: 'verifying a Plex JWT (plex.tv lists 2 keys, the second signs)', value: `${(jwt.verifyNsPerJwt / 1000).toFixed(0)} µs`, target: '< 1 ms', met: jwt.verifyNsPerJwt < 1_000_000 });
   }
 
   const hostileBodies = runs('hostile') ? await benchHostileBodies() : [];
@@ -79,7 +86,7 @@ async function main(): Promise<void> {
   const dir = path.join(repoRoot, 'bench', 'results');
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  fs.writeFileSync(file, JSON.stringify({ machine, validation, hostileBodies, throughput, polling, connections, startup, rows }, null, 2));
+  fs.writeFileSync(file, JSON.stringify({ machine, validation, jwt, hostileBodies, throughput, polling, connections, startup, rows }, null, 2));
   console.log(`\nwritten to ${path.relative(process.cwd(), file)}`);
 }
 
