@@ -212,6 +212,41 @@ describe('the editor in headless Chromium: palette, dialogs, sign-in with Plex, 
     assert.ok(!received.some((body) => body.includes(newToken)), 'the browser never received the token');
   });
 
+  it('an account signed in with a classic token moves to JWT from its dialog, after a confirm; Deploy saves the JWT and the device key', async () => {
+    const flows = JSON.parse(fs.readFileSync(path.join(red.userDir, 'flows.json'), 'utf8'));
+    const accountId = flows.find((node: any) => node.type === 'plex-account').id as string;
+    await openAccountDialog();
+    await page.selectOption('#node-config-input-auth', 'token');
+    await page.click('#plex-account-signin');
+    await page.waitForSelector('#plex-account-signin-pin', { state: 'visible' });
+    const pin = [...standIn.pins.values()].find((each) => each.strong && !each.authToken && each.expiresAt > Date.now())!;
+    const classicToken = standIn.approve(pin.id, 'classic-user');
+    assert.equal(standIn.plexJwts.has(classicToken), false, 'a classic PIN brings a classic token');
+    await page.waitForFunction(() => /^Classic token/.test(document.querySelector('#plex-account-token-kind')?.textContent ?? ''), undefined, { timeout: 20_000 });
+
+    let confirmText = '';
+    page.once('dialog', (dialog) => {
+      confirmText = dialog.message();
+      void dialog.accept();
+    });
+    await page.click('#plex-account-move-jwt');
+    await page.waitForFunction(() => /^JWT, valid until .+ \(renewed by itself\)$/.test(document.querySelector('#plex-account-token-kind')?.textContent ?? ''), undefined, { timeout: 20_000 });
+    assert.match(confirmText, /classic token/i, 'the confirm says what happens to the classic token');
+    const registered = standIn.requests.filter((request) => request.method === 'POST' && request.path === '/api/v2/auth/jwk');
+    assert.equal(registered.at(-1)?.headers['x-plex-token'], classicToken, 'the device key was registered with the classic token');
+    assert.equal(await page.inputValue('#node-config-input-auth'), 'jwt');
+    await page.locator('.red-ui-tray').last().screenshot({ path: path.join(artifacts, 'moved-to-jwt.png') });
+    await closeDialogs();
+    assert.equal(await deployEnabled(), true, 'Deploy is enabled after the move');
+    await deploy();
+    const saved = savedCredentials(red.userDir)[accountId];
+    assert.ok(saved?.token && standIn.plexJwts.has(saved.token), 'flows_cred.json holds the Plex JWT');
+    assert.match(saved?.privateKey ?? '', /^-----BEGIN PRIVATE KEY-----/, 'and the device key');
+    const deployed = JSON.parse(fs.readFileSync(path.join(red.userDir, 'flows.json'), 'utf8')).find((node: any) => node.id === accountId);
+    assert.equal(deployed.auth, 'jwt');
+    assert.ok(!received.some((body) => body.includes(classicToken) || body.includes(saved.token!)), 'the browser never received either token');
+  });
+
   it('opens the plex-server dialog with the account to choose', async () => {
     await page.evaluate(() => (window as any).RED.editor.edit((window as any).RED.nodes.node('n3')));
     await page.click('#node-input-btn-server-add');
