@@ -134,23 +134,47 @@ export function plexMessageOf(text: string, token?: string): PlexMessage {
   return message ? { message: cleanMessage(message, token) } : {};
 }
 
-/** The requests in flight that each caller's signal stops: one listener per signal, not one per request. */
-const followers = new WeakMap<AbortSignal, Set<AbortController>>();
+/** The calls in flight that each caller's signal stops: one listener per signal, not one per call. */
+const followers = new WeakMap<AbortSignal, Set<() => void>>();
 
-/** Aborts the request's controller when the caller's signal ends (a node closed); the returned function lets go. */
-function follow(signal: AbortSignal, controller: AbortController): () => void {
-  if (signal.aborted) {
-    controller.abort();
-    return () => undefined;
-  }
+/** Stops the call when the caller's signal ends (a node closed); the returned function lets go. */
+function follow(signal: AbortSignal, stop: () => void): () => void {
   let following = followers.get(signal);
   if (!following) {
     const all = (following = new Set());
     followers.set(signal, all);
-    signal.addEventListener('abort', () => all.forEach((each) => each.abort()), { once: true });
+    signal.addEventListener('abort', () => all.forEach((each) => each()), { once: true });
   }
-  following.add(controller);
-  return () => following.delete(controller);
+  following.add(stop);
+  return () => following.delete(stop);
+}
+
+/**
+ * One call's hold on its HTTP request, to end it for our time limit or the caller's stop.
+ * node-fetch would take an AbortSignal, but a signal per call (a controller, node-fetch's
+ * listeners and stream teardown) cost a tenth of a call on loopback. Instead each call hands
+ * node-fetch a view of the shared keep-alive agent that notes the request it is given, and
+ * ends that request itself.
+ */
+class CallHold {
+  private request?: http.ClientRequest;
+  ended?: 'timeout' | 'stopped';
+
+  /** The shared agent as node-fetch gets it for this call: everything is the agent's, but the request is noted. */
+  agentFor(shared: http.Agent): http.Agent {
+    const agent = Object.create(shared) as http.Agent & { addRequest(request: http.ClientRequest, options: unknown): void };
+    agent.addRequest = (request: http.ClientRequest, options: unknown) => {
+      this.request = request;
+      if (this.ended) request.destroy(new Error(`request ${this.ended}`));
+      (shared as unknown as { addRequest(request: http.ClientRequest, options: unknown): void }).addRequest(request, options);
+    };
+    return agent;
+  }
+
+  end(why: 'timeout' | 'stopped'): void {
+    this.ended ??= why;
+    this.request?.destroy(new Error(`request ${why}`));
+  }
 }
 
 /** The last header set each client sent, with its token and content type: most calls repeat it. */
@@ -256,16 +280,11 @@ export class HttpClient {
 
   async request(request: PlexRequest): Promise<PlexResponse> {
     const fetch = loadedFetch ?? (loadedFetch = (await loadFetch()).default);
-    // One controller for the caller's stop and our time limit, both released when the call ends,
-    // so that a finished call leaves no timer or listener behind.
-    const controller = new AbortController();
-    const timeout = { fired: false };
-    const timer = setTimeout(() => {
-      timeout.fired = true;
-      controller.abort();
-    }, this.timeoutMs);
-    const unfollow = request.signal ? follow(request.signal, controller) : undefined;
-    const signal = controller.signal;
+    if (request.signal?.aborted) throw new PlexError(`${describe(request)}: request stopped`, { kind: 'aborted' });
+    // Our time limit and the caller's stop, both let go when the call ends: a finished call leaves no timer or listener behind.
+    const hold = new CallHold();
+    const timer = setTimeout(() => hold.end('timeout'), this.timeoutMs);
+    const unfollow = request.signal ? follow(request.signal, () => hold.end('stopped')) : undefined;
     const identity = withHeaderSafeIdentity(request.url, request.headers);
     // The token is added after that move: it only ever travels in a header.
     const headers = sentHeaders(identity.headers, request.body?.contentType, request.token);
@@ -277,12 +296,11 @@ export class HttpClient {
           headers,
           body: request.body?.content,
           redirect: 'manual',
-          agent: this.agentFor(url),
+          agent: hold.agentFor(this.agentFor(url)),
           size: this.maxBodyBytes,
           // Plex's answers are small. Left compressed, a peer's broken gzip would fail while the
           // body is read and pass for a network fault, which the poller tries again.
           compress: false,
-          signal,
         });
         const location = response.headers.get('location');
         if (response.status >= 300 && response.status < 400 && location) {
@@ -327,7 +345,7 @@ export class HttpClient {
         });
       }
     } catch (error) {
-      throw this.toPlexError(error, request, timeout.fired);
+      throw this.toPlexError(error, request, hold.ended === 'timeout');
     } finally {
       clearTimeout(timer);
       unfollow?.();
