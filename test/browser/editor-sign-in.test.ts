@@ -3,13 +3,13 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { createDecipheriv, createHash } from 'node:crypto';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { PlexStandIn } from '../../dev/plex-stand-in';
 import { repoRoot, type NodeRed } from '../../dev/node-red-process';
 import { delay } from '../support';
 import { CREDENTIAL_SECRET, PASSWORD, startWithPackage } from '../admin/setup';
+import { openEditor } from './editor-page';
 
-const CHROMIUM = '/usr/bin/chromium';
 const artifacts = path.join(repoRoot, 'test-artifacts');
 const FLOW_NODES = ['plex-pin', 'plex-poll-token', 'plex-transient-token', 'plex-source-info', 'plex-link-code'];
 const SERVER_NODES = ['plex-transient-token', 'plex-source-info'];
@@ -28,28 +28,13 @@ describe('the editor in headless Chromium: palette, dialogs, sign-in with Plex, 
   let browser: Browser;
   let page: Page;
   /** Everything the browser received: HTTP bodies and websocket frames. */
-  const received: string[] = [];
+  let received: string[];
 
   before(async () => {
-    assert.ok(fs.existsSync(CHROMIUM), `${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium), as .ci/run does`);
     fs.mkdirSync(artifacts, { recursive: true });
     await standIn.start();
     red = await startWithPackage();
-    const login = await red.admin('POST', '/auth/token', { client_id: 'node-red-editor', grant_type: 'password', scope: '*', username: 'admin', password: PASSWORD });
-    const tokens = await login.json();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-    });
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    // Logged in as the editor's login form would leave it.
-    await page.addInitScript((value) => localStorage.setItem('auth-tokens', value), JSON.stringify(tokens));
-    page.on('response', (response) => {
-      response.body().then((body) => received.push(body.toString('utf8')), () => undefined);
-    });
-    page.on('websocket', (socket) => socket.on('framereceived', (frame) => received.push(String(frame.payload))));
-    await page.goto(red.url);
-    await page.waitForSelector('.red-ui-palette-node[data-palette-type="plex-pin"]', { timeout: 60_000 });
+    ({ browser, page, received } = await openEditor(red, '.red-ui-palette-node[data-palette-type="plex-pin"]'));
   });
   /** Presses Deploy and waits until the flows have started again. */
   async function deploy(): Promise<void> {

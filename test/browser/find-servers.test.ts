@@ -3,13 +3,13 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { PlexStandIn, type StandInServer } from '../../dev/plex-stand-in';
 import { repoRoot, type NodeRed } from '../../dev/node-red-process';
 import { delay } from '../support';
 import { PASSWORD, startWithPackage } from '../admin/setup';
+import { openEditor } from './editor-page';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ACCOUNT_TOKEN = 'SECRET-BROWSER-ACCOUNT-TOKEN-91e2';
 
 describe('Find servers in the plex-server dialog, in headless Chromium', () => {
@@ -19,10 +19,9 @@ describe('Find servers in the plex-server dialog, in headless Chromium', () => {
   let browser: Browser;
   let page: Page;
   /** Everything the browser received: HTTP bodies and websocket frames. */
-  const received: string[] = [];
+  let received: string[];
 
   before(async () => {
-    assert.ok(fs.existsSync(CHROMIUM), `${CHROMIUM} is missing`);
     await standIn.start();
     standIn.addAccount('owner', ACCOUNT_TOKEN);
     ({ shared } = await standIn.addDemoServers());
@@ -34,20 +33,7 @@ describe('Find servers in the plex-server dialog, in headless Chromium', () => {
       { id: 'go', type: 'inject', z: 'tab1', props: [{ p: 'payload' }], payload: '', payloadType: 'date', x: 100, y: 100, wires: [['tt']] },
       { id: 'tt', type: 'plex-transient-token', z: 'tab1', server: '', x: 300, y: 100, wires: [] },
     ]);
-    const login = await red.admin('POST', '/auth/token', { client_id: 'node-red-editor', grant_type: 'password', scope: '*', username: 'admin', password: PASSWORD });
-    const tokens = await login.json();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-    });
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    await page.addInitScript((value) => localStorage.setItem('auth-tokens', value), JSON.stringify(tokens));
-    page.on('response', (response) => {
-      response.body().then((body) => received.push(body.toString('utf8')), () => undefined);
-    });
-    page.on('websocket', (socket) => socket.on('framereceived', (frame) => received.push(String(frame.payload))));
-    await page.goto(red.url);
-    await page.waitForSelector('.red-ui-palette-node[data-palette-type="plex-servers"]', { timeout: 60_000 });
+    ({ browser, page, received } = await openEditor(red, '.red-ui-palette-node[data-palette-type="plex-servers"]'));
   });
   after(async () => {
     await browser?.close();

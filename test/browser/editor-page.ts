@@ -1,0 +1,37 @@
+/** The Node-RED editor in headless Chromium (Debian's, driven by playwright-core), logged in as the admin. */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import type { NodeRed } from '../../dev/node-red-process';
+import { PASSWORD } from '../admin/setup';
+
+const CHROMIUM = '/usr/bin/chromium';
+
+export interface EditorPage {
+  browser: Browser;
+  page: Page;
+  /** Everything the browser received: HTTP bodies and websocket frames (a token must be in none). */
+  received: string[];
+}
+
+/** Opens the editor of `red` as its login form would leave it, once `readySelector` shows. */
+export async function openEditor(red: NodeRed, readySelector: string): Promise<EditorPage> {
+  assert.ok(fs.existsSync(CHROMIUM), `${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium), as .ci/run does`);
+  const login = await red.admin('POST', '/auth/token', { client_id: 'node-red-editor', grant_type: 'password', scope: '*', username: 'admin', password: PASSWORD });
+  const tokens = await login.json();
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    // Without the background-networking flags Chromium tries hosts this closed network refuses.
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+  });
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  await page.addInitScript((value) => localStorage.setItem('auth-tokens', value), JSON.stringify(tokens));
+  const received: string[] = [];
+  page.on('response', (response) => {
+    response.body().then((body) => received.push(body.toString('utf8')), () => undefined);
+  });
+  page.on('websocket', (socket) => socket.on('framereceived', (frame) => received.push(String(frame.payload))));
+  await page.goto(red.url);
+  await page.waitForSelector(readySelector, { timeout: 60_000 });
+  return { browser, page, received };
+}
