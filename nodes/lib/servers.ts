@@ -1,5 +1,5 @@
 /** The account's servers for the nodes and the server dialog: one list per account, reused for a few minutes. */
-import { ResourcesCache, ResourcesClient, type AccountServerWithToken, type Checked, type ClientIdentity, type HttpClient } from '../../src/core';
+import { PlexTvClient, ResourcesCache, type AccountServerWithToken, type Checked, type ClientIdentity, type HttpClient } from '../../src/core';
 import type { PlexAccountNode } from './types';
 import { fingerprint } from './runtime-state';
 
@@ -23,8 +23,8 @@ export function serversOfAccount(
   token: string,
   options: { fresh?: boolean; signal?: AbortSignal } = {},
 ): Promise<Checked<AccountServerWithToken[]>> {
-  const resources = new ResourcesClient(target.identity, target.http, target.plexTvUrl);
-  return cache.get(`${target.accountId}|${fingerprint(token)}`, () => resources.servers(token, options.signal), { fresh: options.fresh });
+  const plexTv = new PlexTvClient(target.identity, target.http, target.plexTvUrl);
+  return cache.get(`${target.accountId}|${fingerprint(token)}`, () => plexTv.servers(token, options.signal), { fresh: options.fresh });
 }
 
 /** serversOfAccount for a running plex-account node. */

@@ -3,6 +3,7 @@ import { HttpClient } from './http';
 import { ResponseSchema, type Checked } from './validate';
 import * as schemas from './schemas';
 import { PlexError, inputError } from './errors';
+import { checkedServers, type AccountServerWithToken } from './resources';
 import type { DeviceKey, PublicJwk } from './device-key';
 import { PlexJwtKeys, verifyPlexJwt, type VerifiedPlexJwt } from './plex-jwt';
 
@@ -271,6 +272,14 @@ export class PlexTvClient {
       throw unknownCodeError(error, linkable);
     }
     return { code: linkable, linked: true };
+  }
+
+  /** The account's servers (GET /api/v2/resources), owned and shared, with their connections best first. */
+  async servers(token: string, signal?: AbortSignal): Promise<Checked<AccountServerWithToken[]>> {
+    const url = this.url('/resources');
+    for (const include of ['includeHttps', 'includeRelay', 'includeIPv6']) url.searchParams.set(include, '1');
+    const response = await this.http.request({ method: 'GET', url, headers: this.headers, token, signal, peer: 'plex.tv' });
+    return checkedServers(response.body);
   }
 
   /** The account behind a token; a 401 PlexError when plex.tv no longer accepts it. */

@@ -2,11 +2,7 @@
  * The account's Plex Media Servers as plex.tv lists them (GET /api/v2/resources), each with
  * its connections best first. See "Finding the account's servers" in plex-facts.md.
  */
-import { type ClientIdentity, identityHeaders } from './identity';
-import { HttpClient } from './http';
-import { DEFAULT_PLEX_TV_URL, normaliseBaseUrl } from './plex-tv';
-import { ResponseSchema } from './validate';
-import type { Checked } from './validate';
+import { ResponseSchema, type Checked } from './validate';
 import * as schemas from './schemas';
 
 /** One way to reach a server, as plex.tv lists it. */
@@ -95,25 +91,10 @@ export function publicServer({ accessToken: _token, ...server }: AccountServerWi
   return server;
 }
 
-/** plex.tv's /api/v2/resources for one client identity. */
-export class ResourcesClient {
-  private readonly url: URL;
-
-  constructor(
-    private readonly identity: ClientIdentity,
-    private readonly http: HttpClient,
-    plexTvUrl: string = DEFAULT_PLEX_TV_URL,
-  ) {
-    const base = normaliseBaseUrl(plexTvUrl || DEFAULT_PLEX_TV_URL, 'plex.tv URL');
-    this.url = new URL(`${base.href.replace(/\/$/, '')}/api/v2/resources?includeHttps=1&includeRelay=1&includeIPv6=1`);
-  }
-
-  /** The account's servers, owned and shared, with their access tokens. */
-  async servers(token: string, signal?: AbortSignal): Promise<Checked<AccountServerWithToken[]>> {
-    const response = await this.http.request({ method: 'GET', url: this.url, headers: identityHeaders(this.identity), token, signal, peer: 'plex.tv' });
-    const { value, warnings } = resourcesSchema.check(response.body);
-    return { value: serversOf(value), warnings };
-  }
+/** The account's servers, owned and shared, with their access tokens, from plex.tv's answer to /api/v2/resources. */
+export function checkedServers(body: unknown): Checked<AccountServerWithToken[]> {
+  const { value, warnings } = resourcesSchema.check(body);
+  return { value: serversOf(value), warnings };
 }
 
 /** How long a list of the account's servers is reused before plex.tv is asked again. */
