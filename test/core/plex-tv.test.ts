@@ -38,6 +38,15 @@ describe('PlexTvClient against the stand-in', () => {
     await standIn.stop();
   });
 
+  it("asks for the account's servers as the contract says (https, relay and IPv6 included), the token as a header", async () => {
+    const token = standIn.addAccount('server-lister');
+    const { value: servers } = await plexTv.servers(token); // a plex.tv that lists no server yet
+    assert.deepEqual(servers, []);
+    const request = standIn.requests.at(-1)!;
+    assert.equal(request.path, '/api/v2/resources?includeHttps=1&includeRelay=1&includeIPv6=1');
+    assert.equal(request.headers['x-plex-token'], token);
+  });
+
   it('makes a strong PIN with the approval page URL Plex documents', async () => {
     const before = Date.now();
     const { value: pin, warnings } = await plexTv.createPin({ strong: true });
