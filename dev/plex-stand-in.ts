@@ -2,12 +2,25 @@
  * A local stand-in for plex.tv and a Plex Media Server, on loopback, for tests, the demo
  * and the benchmarks. It answers as the reference description and plex-facts.md say Plex
  * does, and can be told to misbehave (status codes, bodies, hangs, resets, redirects).
+ *
+ * This class is the world the stand-in plays: PINs, accounts and their tokens, the servers,
+ * recorded requests, faults to inject. What it plays is split by part, each a table of
+ * routes in dev/stand-in/: plex.tv's classic API, its JWT sign-in, a Plex Media Server, and
+ * the demo's pages.
  */
 import http from 'node:http';
 import https from 'node:https';
-import { createPublicKey, generateKeyPairSync, randomBytes, randomInt, randomUUID, type KeyObject } from 'node:crypto';
-import { loadJose } from '../src/core/jose';
+import { randomBytes, randomInt } from 'node:crypto';
 import type { AddressInfo, Socket } from 'node:net';
+import { Refusal, deadPort, html, listenOnLoopback, plexError, type Exchange, type Route } from './stand-in/exchange';
+import { applyFault, passingFault, type Fault } from './stand-in/faults';
+import { plexTvRoutes } from './stand-in/plex-tv';
+import { PlexTvSigner, approveKeyPin, jwtRoutes, refusedPlexJwt } from './stand-in/jwt';
+import { mediaServerRoutes } from './stand-in/media-server';
+import { demoRoutes } from './stand-in/demo';
+import { clientDevice, deviceDefaults } from './stand-in/resources';
+
+export type { Fault } from './stand-in/faults';
 
 export interface StandInPin {
   id: number;
@@ -26,20 +39,12 @@ export interface StandInPin {
   approvedAccount?: string;
 }
 
-/** How to answer one request instead of the normal answer. */
-export type Fault =
-  | { status: number; body?: string; contentType?: string; headers?: Record<string, string> }
-  | { hang: true }
-  | { reset: true }
-  | { redirect: string; status?: number }
-  | { bytes: number; contentType?: string };
-
 export interface RecordedRequest {
   method: string;
   path: string;
   headers: http.IncomingHttpHeaders;
   at: number;
-  /** The request body, for the calls that take one (linking a code). */
+  /** The request body, for the calls that take one. */
   body?: string;
 }
 
@@ -62,21 +67,13 @@ export interface StandInOptions {
 }
 
 const CODE_ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
+/** The largest request body read; a larger one ends the request. */
+const MAX_BODY = 64 * 1024;
 
 function code(length: number): string {
   let text = '';
   for (let i = 0; i < length; i++) text += CODE_ALPHABET[randomInt(CODE_ALPHABET.length)];
   return text;
-}
-
-const location = {
-  code: 'NL', continent_code: 'EU', country: 'The Netherlands', city: 'Breda', european_union_member: true,
-  time_zone: 'Europe/Amsterdam', postal_code: '4814', in_privacy_restricted_country: false,
-  in_privacy_restricted_region: false, subdivisions: 'North Brabant', coordinates: '51.5869, 4.7471',
-};
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
 /** A device's public key as plex.tv takes it (kty OKP, crv Ed25519, x; kid names it). */
@@ -88,7 +85,7 @@ export interface StandInJwk {
   [member: string]: unknown;
 }
 
-type StandInUser = { id: number; uuid: string; username: string; email: string };
+export type StandInUser = { id: number; uuid: string; username: string; email: string };
 
 /** A Plex JWT the stand-in issued. */
 export interface StandInPlexJwt {
@@ -97,24 +94,6 @@ export interface StandInPlexJwt {
   /** Epoch ms; after it the token is answered 498. */
   expiresAt: number;
   revoked: boolean;
-}
-
-/** A JWT endpoint's refusal: status and Plex's words. */
-class Refusal extends Error {
-  constructor(readonly status: number, readonly plexCode: number, message: string) {
-    super(message);
-  }
-}
-
-const NONCE_LIFETIME_MS = 5 * 60_000;
-const SIGNATURE_FAILED = 'Signature Verification Failed';
-
-/** A public Ed25519 JWK from a request body, or a 400. */
-function publicJwkOf(value: unknown): StandInJwk {
-  const jwk = value as Partial<StandInJwk> | undefined;
-  const valid = jwk?.kty === 'OKP' && jwk.crv === 'Ed25519' && typeof jwk.x === 'string' && /^[\w-]{43}$/.test(jwk.x) && typeof jwk.kid === 'string' && jwk.kid !== '';
-  if (!valid || 'd' in jwk!) throw new Refusal(400, 1000, 'jwk must be a public Ed25519 JWK with a kid');
-  return jwk as StandInJwk;
 }
 
 /**
@@ -150,35 +129,11 @@ export interface StandInServer extends StandInResource {
   accessToken: string;
 }
 
-const SERVER_VERSION = '1.41.3.9314-a0bfb8370';
-
-function deviceDefaults(name: string, clientIdentifier: string): Record<string, unknown> {
-  const seen = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-  return {
-    name, product: 'Plex Media Server', productVersion: SERVER_VERSION, platform: 'Linux', platformVersion: '6.1', device: 'PC',
-    clientIdentifier, createdAt: '2024-01-01T00:00:00Z', lastSeenAt: seen, ownerId: null, sourceTitle: null,
-    publicAddress: '203.0.113.7', home: false, synced: false, relay: true, presence: true, httpsRequired: false,
-    publicAddressMatches: true, dnsRebindingProtection: false, natLoopbackSupported: true, owned: true,
-  };
-}
-
-function listenOnLoopback(server: http.Server): Promise<string> {
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)));
-}
-
-/** A loopback port where nobody listens (refused at once). */
-async function deadPort(): Promise<number> {
-  const server = http.createServer();
-  const url = await listenOnLoopback(server);
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return Number(new URL(url).port);
-}
-
 export class PlexStandIn {
   readonly pins = new Map<number, StandInPin>();
   readonly requests: RecordedRequest[] = [];
   /** Tokens plex.tv accepts (account tokens), with the user they belong to. */
-  readonly accountTokens = new Map<string, { id: number; uuid: string; username: string; email: string }>();
+  readonly accountTokens = new Map<string, StandInUser>();
   /** Tokens the Plex Media Server accepts as admin tokens. */
   readonly serverTokens: Set<string>;
   /** Transient tokens the server made. */
@@ -187,11 +142,29 @@ export class PlexStandIn {
   readonly sources = new Map<string, unknown>();
   /** Answer the server's /security calls in XML instead of JSON. */
   serverXml = false;
+  /** Seconds a Plex JWT lives (plex.tv: 7 days); tests set a few seconds. */
+  jwtLifetimeSec = 7 * 24 * 3600;
+  /** Device keys registered (by a key PIN's approval or /auth/jwk), by kid. */
+  readonly deviceKeys = new Map<string, { jwk: StandInJwk; clientIdentifier: string; user: StandInUser }>();
+  /** Plex JWTs issued, by token. */
+  readonly plexJwts = new Map<string, StandInPlexJwt>();
+  /** plex.tv's signing keys and nonces. */
+  readonly signer = new PlexTvSigner();
+  /** What /identity answers. */
+  readonly machineIdentifier: string;
+  /** Devices this plex.tv lists in /api/v2/resources, for every account token. */
+  readonly resources: StandInResource[] = [];
+  readonly servers = new Map<string, StandInServer>();
+  url = '';
+
+  /** First match wins: the JWT routes take the requests that carry a key before the classic ones. */
+  private readonly routes: Route[] = [...jwtRoutes(this), ...plexTvRoutes(this), ...mediaServerRoutes(this), ...demoRoutes(this)];
   private readonly faults: Array<{ match: RegExp; fault: Fault; times: number }> = [];
   private readonly server: http.Server;
+  /** Further ports this server listens on: one per connection of it that answers. */
+  private readonly alsoListening: http.Server[] = [];
   private readonly sockets = new Set<Socket>();
   private nextId = 100000 + randomInt(900000);
-  url = '';
 
   constructor(private readonly options: StandInOptions = {}) {
     if (options.firstPinId !== undefined) this.nextId = options.firstPinId;
@@ -244,7 +217,7 @@ export class PlexStandIn {
   approve(id: number, username = 'someone'): string {
     const pin = this.pins.get(id);
     if (!pin) throw new Error(`no PIN ${id}`);
-    if (pin.jwk) return this.approveKeyPin(pin, username);
+    if (pin.jwk) return approveKeyPin(this, pin, username);
     pin.authToken ??= this.addAccount(username);
     return pin.authToken;
   }
@@ -273,227 +246,6 @@ export class PlexStandIn {
     return pin;
   }
 
-  /** Reads a small request body into the recorded request, then hands it on. */
-  private readBody(req: http.IncomingMessage, recorded: RecordedRequest, then: (body: string) => void): void {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > 64 * 1024) return void req.destroy();
-      chunks.push(chunk);
-    });
-    req.on('end', () => {
-      recorded.body = Buffer.concat(chunks).toString('utf8');
-      then(recorded.body);
-    });
-  }
-
-  /**
-   * PUT /api/v2/pins/link: the signed-in account approves a 4-character code that another
-   * client made; that client's next poll gets a token for the account.
-   */
-  private link(req: http.IncomingMessage, res: http.ServerResponse, body: string): void {
-    const clientId = req.headers['x-plex-client-identifier'];
-    const token = req.headers['x-plex-token'] as string | undefined;
-    if (!clientId) return this.plexError(res, 400, 1000, 'X-Plex-Client-Identifier is missing');
-    if (!token || !this.accountTokens.has(token)) return this.plexError(res, 401, 1001, 'User could not be authenticated');
-    if (!String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
-      return this.plexError(res, 400, 1000, 'code is missing');
-    }
-    const wanted = new URLSearchParams(body).get('code');
-    if (!wanted) return this.plexError(res, 400, 1000, 'code is missing');
-    const now = Date.now();
-    const pin = [...this.pins.values()].find((p) => !p.strong && p.code === wanted && now < p.expiresAt);
-    if (!pin) return this.plexError(res, 404, 1020, 'Code not found or expired');
-    pin.authToken = token;
-    res.writeHead(204);
-    res.end();
-  }
-
-  private pinBody(pin: StandInPin): Record<string, unknown> {
-    return {
-      id: pin.id,
-      code: pin.code,
-      product: pin.product,
-      trusted: false,
-      qr: `https://plex.tv/api/v2/pins/qr/${pin.code}`,
-      clientIdentifier: pin.clientIdentifier,
-      location,
-      expiresIn: Math.max(0, Math.round((pin.expiresAt - Date.now()) / 1000)),
-      createdAt: new Date(pin.createdAt).toISOString().replace(/\.\d+Z$/, 'Z'),
-      expiresAt: new Date(pin.expiresAt).toISOString().replace(/\.\d+Z$/, 'Z'),
-      authToken: pin.authToken,
-      newRegistration: pin.authToken ? false : null,
-    };
-  }
-
-  private takeFault(key: string): Fault | undefined {
-    const index = this.faults.findIndex((f) => f.match.test(key));
-    if (index >= 0) {
-      const entry = this.faults[index];
-      if (--entry.times <= 0) this.faults.splice(index, 1);
-      return entry.fault;
-    }
-    const rate = this.options.faultRate ?? 0;
-    if (rate > 0 && !key.includes('/demo') && Math.random() < rate) {
-      const pick = randomInt(3);
-      if (pick === 0) return { status: 503, body: '<html><head><title>503 Service Unavailable</title></head></html>', contentType: 'text/html' };
-      if (pick === 1) return { status: 429, body: '{"errors":[{"code":1003,"message":"API rate limit exceeded"}]}', contentType: 'application/json', headers: { 'Retry-After': '1' } };
-      return { reset: true };
-    }
-    return undefined;
-  }
-
-  private applyFault(fault: Fault, req: http.IncomingMessage, res: http.ServerResponse): void {
-    if ('hang' in fault) return; // never answer; stop() ends the socket
-    if ('reset' in fault) {
-      req.socket.destroy();
-      return;
-    }
-    if ('redirect' in fault) {
-      res.writeHead(fault.status ?? 302, { Location: fault.redirect });
-      res.end();
-      return;
-    }
-    if ('bytes' in fault) {
-      res.writeHead(200, { 'Content-Type': fault.contentType ?? 'application/json' });
-      const chunk = Buffer.alloc(64 * 1024, 0x20);
-      let left = fault.bytes;
-      const write = (): void => {
-        while (left > 0) {
-          const part = left >= chunk.length ? chunk : chunk.subarray(0, left);
-          left -= part.length;
-          if (!res.write(part)) {
-            res.once('drain', write);
-            return;
-          }
-        }
-        res.end();
-      };
-      res.on('error', () => undefined);
-      write();
-      return;
-    }
-    res.writeHead(fault.status, { 'Content-Type': fault.contentType ?? 'application/json', ...fault.headers });
-    res.end(fault.body ?? '');
-  }
-
-  private json(res: http.ServerResponse, status: number, body: unknown): void {
-    res.writeHead(status, { 'Content-Type': 'application/json' });
-    res.end(JSON.stringify(body));
-  }
-
-  private plexError(res: http.ServerResponse, status: number, codeNumber: number, message: string): void {
-    this.json(res, status, { errors: [{ code: codeNumber, message, status }] });
-  }
-
-  private html(res: http.ServerResponse, status: number, title: string): void {
-    res.writeHead(status, { 'Content-Type': 'text/html' });
-    res.end(`<html><head><title>${title}</title></head><body><h1>${title}</h1></body></html>`);
-  }
-
-  private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
-    const url = new URL(req.url ?? '/', 'http://stand-in');
-    const recorded: RecordedRequest = { method: req.method ?? 'GET', path: url.pathname + url.search, headers: req.headers, at: Date.now() };
-    this.requests.push(recorded);
-    if (this.requests.length > 100_000) this.requests.splice(0, 50_000);
-    const fault = this.takeFault(`${req.method} ${url.pathname}${url.search}`);
-    if (fault) return this.applyFault(fault, req, res);
-    if (url.pathname === '/api/v2/pins/link' && req.method === 'PUT') return this.readBody(req, recorded, (body) => this.link(req, res, body));
-    if (this.handleJwt(req, res, url)) return;
-    req.resume();
-
-    // plex.tv takes every X-Plex-* value as a header or as a query parameter.
-    const plexValue = (name: string) => (req.headers[name.toLowerCase()] as string | undefined) ?? url.searchParams.get(name) ?? undefined;
-    const clientId = plexValue('X-Plex-Client-Identifier');
-    const token = req.headers['x-plex-token'] as string | undefined;
-    const pinMatch = /^\/api\/v2\/pins\/(\d+)$/.exec(url.pathname);
-
-    if (url.pathname === '/api/v2/pins' && req.method === 'POST') {
-      if (!clientId) return this.plexError(res, 400, 1000, 'X-Plex-Client-Identifier is missing');
-      const pin = this.newPin({ clientIdentifier: clientId, product: plexValue('X-Plex-Product') ?? '', strong: url.searchParams.get('strong') === 'true' });
-      return this.json(res, 201, this.pinBody(pin));
-    }
-    if (pinMatch && req.method === 'GET') {
-      if (!clientId) return this.plexError(res, 400, 1000, 'X-Plex-Client-Identifier is missing');
-      const pin = this.pins.get(Number(pinMatch[1]));
-      if (!pin || pin.clientIdentifier !== clientId || Date.now() >= pin.expiresAt) {
-        return this.plexError(res, 404, 1020, 'Code not found or expired');
-      }
-      pin.polls += 1;
-      if (!pin.authToken && pin.approveAfterPolls !== undefined && pin.polls >= pin.approveAfterPolls) this.approve(pin.id);
-      return this.json(res, 200, this.pinBody(pin));
-    }
-    if (url.pathname === '/api/v2/user' && req.method === 'GET') {
-      const user = token ? this.accountTokens.get(token) : undefined;
-      if (!user) return this.plexError(res, 401, 1001, 'User could not be authenticated');
-      return this.json(res, 200, { ...user, title: user.username, authToken: token });
-    }
-    if (url.pathname === '/security/token') {
-      if (url.searchParams.get('type') !== 'delegation' || url.searchParams.get('scope') !== 'all') return this.html(res, 400, '400 Bad Request');
-      if (!token || !(this.serverTokens.has(token) || this.transientTokens.has(token))) return this.html(res, 403, '403 Forbidden');
-      const transient = `transient-${randomBytes(16).toString('hex')}`;
-      this.transientTokens.add(transient);
-      if (this.serverXml || !String(req.headers.accept ?? '').includes('json')) {
-        res.writeHead(200, { 'Content-Type': 'text/xml;charset=utf-8' });
-        return void res.end(`<?xml version="1.0" encoding="UTF-8"?>\n<MediaContainer size="0" token="${transient}">\n</MediaContainer>\n`);
-      }
-      return this.json(res, 200, { MediaContainer: { size: 0, token: transient } });
-    }
-    if (url.pathname === '/security/resources' && req.method === 'GET') {
-      const source = url.searchParams.get('source') ?? '';
-      if (!/^(server|provider):\/\/.+/.test(source)) return this.html(res, 400, '400 Bad Request');
-      if (!token || !(this.serverTokens.has(token) || this.transientTokens.has(token))) return this.html(res, 403, '403 Forbidden');
-      const device = this.sources.get(source);
-      if (!device) return this.html(res, 404, '404 Not Found');
-      return this.json(res, 200, { MediaContainer: { size: 1, Device: device } });
-    }
-    if (url.pathname === '/identity' && req.method === 'GET') {
-      return this.json(res, 200, { MediaContainer: { size: 0, claimed: true, machineIdentifier: this.machineIdentifier, version: SERVER_VERSION } });
-    }
-    if (url.pathname === '/api/v2/resources' && req.method === 'GET') {
-      if (!token || !this.accountTokens.has(token)) return this.plexError(res, 401, 1001, 'User could not be authenticated');
-      return this.json(res, 200, this.resources.map((resource) => resource.device()));
-    }
-    const moveMatch = /^\/demo\/move\/([\w-]+)$/.exec(url.pathname);
-    if (moveMatch && req.method === 'POST') {
-      this.moveServer(moveMatch[1]).then(() => {
-        res.writeHead(303, { Location: '/demo' });
-        res.end();
-      }, () => this.html(res, 404, '404 Not Found'));
-      return;
-    }
-    if (url.pathname === '/demo' && req.method === 'GET') return this.demoPage(res);
-    if (url.pathname === '/demo/tv' && req.method === 'GET') {
-      res.writeHead(303, { Location: `/demo/tv/${this.newPin({ clientIdentifier: 'stand-in-tv', product: 'Stand-in TV', strong: false }).id}` });
-      return void res.end();
-    }
-    const tvMatch = /^\/demo\/tv\/(\d+)$/.exec(url.pathname);
-    if (tvMatch && req.method === 'GET') return this.tvPage(res, this.pins.get(Number(tvMatch[1])));
-    const approveMatch = /^\/demo\/approve\/(\d+)$/.exec(url.pathname);
-    if (approveMatch && req.method === 'POST') {
-      if (this.pins.has(Number(approveMatch[1]))) this.approve(Number(approveMatch[1]), 'demo-user');
-      res.writeHead(303, { Location: '/demo' });
-      return void res.end();
-    }
-    this.html(res, 404, '404 Not Found');
-  }
-
-  // --- JWT sign-in: real Ed25519 signatures (plex-facts.md "JWT sign-in") ---
-
-  /** Seconds a Plex JWT lives (plex.tv: 7 days); tests set a few seconds. */
-  jwtLifetimeSec = 7 * 24 * 3600;
-  /** Device keys registered (by a key PIN's approval or /auth/jwk), by kid. */
-  readonly deviceKeys = new Map<string, { jwk: StandInJwk; clientIdentifier: string; user: StandInUser }>();
-  /** Plex JWTs issued, by token. */
-  readonly plexJwts = new Map<string, StandInPlexJwt>();
-  private readonly nonces = new Map<string, { clientIdentifier: string; expiresAt: number; usedFor?: string }>();
-  /** plex.tv's keys: a spare one listed first (as during a key rotation), then the one that signs. */
-  private readonly plexTvKeys: Array<{ kid: string; privateKey: KeyObject }> = ['plex-tv-spare', 'plex-tv-1'].map((kid) => ({
-    kid,
-    privateKey: generateKeyPairSync('ed25519').privateKey,
-  }));
-
   /** Revokes a Plex JWT (401 from now on) and removes the device it was issued to, as "remove device" on plex.tv does. */
   revokePlexJwt(token: string): void {
     const issued = this.plexJwts.get(token);
@@ -509,175 +261,59 @@ export class PlexStandIn {
     issued.expiresAt = Date.now() - 1;
   }
 
-  /** Approving a PIN made with a key registers that key for the account; the poll with a device JWT then gets a Plex JWT. */
-  private approveKeyPin(pin: StandInPin, username: string): string {
-    pin.approvedAccount ??= this.addAccount(username);
-    this.registerKey(pin.jwk!, pin.clientIdentifier, this.accountTokens.get(pin.approvedAccount)!);
-    return pin.approvedAccount;
-  }
-
-  private registerKey(jwk: StandInJwk, clientIdentifier: string, user: StandInUser): void {
-    const taken = this.deviceKeys.get(jwk.kid);
-    if (taken && taken.clientIdentifier !== clientIdentifier) throw new Refusal(422, 1099, 'Thumbprint Already Taken');
-    this.deviceKeys.set(jwk.kid, { jwk, clientIdentifier, user });
-  }
-
-  /**
-   * The JWT endpoints, and 498/401 for an expired/revoked Plex JWT on every plex.tv and server
-   * route. False when the request is none of these (the classic routes answer it).
-   */
-  private handleJwt(req: http.IncomingMessage, res: http.ServerResponse, url: URL): boolean {
-    const token = req.headers['x-plex-token'] as string | undefined;
-    const issued = token === undefined ? undefined : this.plexJwts.get(token);
-    if (issued && /^\/(api\/v2|security)\//.test(url.pathname)) {
-      if (issued.revoked) return this.refuse(req, res, new Refusal(401, 1001, 'User could not be authenticated'));
-      if (Date.now() >= issued.expiresAt) return this.refuse(req, res, new Refusal(498, 1001, 'Token expired'));
+  private takeFault(key: string): Fault | undefined {
+    const index = this.faults.findIndex((f) => f.match.test(key));
+    if (index >= 0) {
+      const entry = this.faults[index];
+      if (--entry.times <= 0) this.faults.splice(index, 1);
+      return entry.fault;
     }
-    const route = `${req.method} ${url.pathname}`;
-    const keyPin = /^GET \/api\/v2\/pins\/(\d+)$/.exec(route);
-    const isJwtRoute =
-      (route === 'POST /api/v2/pins' && String(req.headers['content-type'] ?? '').includes('json')) ||
-      (keyPin !== null && this.pins.get(Number(keyPin[1]))?.jwk !== undefined) ||
-      ['GET /api/v2/auth/nonce', 'GET /api/v2/auth/keys', 'POST /api/v2/auth/jwk', 'POST /api/v2/auth/token'].includes(route);
-    if (!isJwtRoute) return false;
+    const rate = this.options.faultRate ?? 0;
+    return rate > 0 && !key.includes('/demo') && Math.random() < rate ? passingFault() : undefined;
+  }
+
+  private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const url = new URL(req.url ?? '/', 'http://stand-in');
+    const recorded: RecordedRequest = { method: req.method ?? 'GET', path: url.pathname + url.search, headers: req.headers, at: Date.now() };
+    this.requests.push(recorded);
+    if (this.requests.length > 100_000) this.requests.splice(0, 50_000);
+    const fault = this.takeFault(`${req.method} ${url.pathname}${url.search}`);
+    if (fault) return applyFault(fault, req, res);
     const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const clientId = (req.headers['x-plex-client-identifier'] as string | undefined) ?? url.searchParams.get('X-Plex-Client-Identifier') ?? undefined;
-      this.answerJwt(route, url, clientId, token, Buffer.concat(chunks).toString('utf8'))
-        .then(([status, body]) => (status === 204 ? void res.writeHead(204).end() : this.json(res, status, body)))
-        .catch((error: unknown) => {
-          if (error instanceof Refusal) return this.plexError(res, error.status, error.plexCode, error.message);
-          this.plexError(res, 500, 1000, 'Internal error');
-        });
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY) return void req.destroy();
+      chunks.push(chunk);
     });
-    return true;
+    req.on('end', () => {
+      if (chunks.length) recorded.body = Buffer.concat(chunks).toString('utf8');
+      this.answer(req, res, url, recorded.body ?? '');
+    });
   }
 
-  private refuse(req: http.IncomingMessage, res: http.ServerResponse, refusal: Refusal): true {
-    req.resume();
-    this.plexError(res, refusal.status, refusal.plexCode, refusal.message);
-    return true;
+  private answer(req: http.IncomingMessage, res: http.ServerResponse, url: URL, body: string): void {
+    const plexValue = (name: string) => (req.headers[name.toLowerCase()] as string | undefined) ?? url.searchParams.get(name) ?? undefined;
+    const base = { req, res, url, body, plexValue, token: req.headers['x-plex-token'] as string | undefined, clientId: plexValue('X-Plex-Client-Identifier') };
+    if (refusedPlexJwt(this, { ...base, match: [] as unknown as RegExpExecArray })) return;
+    for (const route of this.routes) {
+      if (route.method !== '*' && route.method !== req.method) continue;
+      const match = route.path.exec(url.pathname);
+      if (!match) continue;
+      const exchange: Exchange = { ...base, match };
+      if (route.when && !route.when(exchange)) continue;
+      Promise.resolve()
+        .then(() => route.handle(exchange))
+        .catch((error: unknown) => {
+          if (error instanceof Refusal) return plexError(res, error.status, error.plexCode, error.message);
+          plexError(res, 500, 1000, 'Internal error');
+        });
+      return;
+    }
+    html(res, 404, '404 Not Found');
   }
 
-  private async answerJwt(route: string, url: URL, clientId: string | undefined, token: string | undefined, text: string): Promise<[number, unknown]> {
-    if (!clientId) throw new Refusal(route.endsWith('/nonce') ? 422 : 400, 1000, 'X-Plex-Client-Identifier is missing');
-    if (route === 'GET /api/v2/auth/keys') return [200, { keys: await this.plexTvPublicJwks() }];
-    if (route === 'GET /api/v2/auth/nonce') {
-      const nonce = randomUUID();
-      this.nonces.set(nonce, { clientIdentifier: clientId, expiresAt: Date.now() + NONCE_LIFETIME_MS });
-      return [200, { nonce }];
-    }
-    let body: Record<string, unknown> = {};
-    if (text.trim()) {
-      try {
-        body = JSON.parse(text) as Record<string, unknown>;
-      } catch {
-        throw new Refusal(400, 1000, 'Body is not JSON');
-      }
-    }
-    if (route === 'POST /api/v2/pins') {
-      const jwk = publicJwkOf(body.jwk);
-      const taken = this.deviceKeys.get(jwk.kid);
-      if (taken && taken.clientIdentifier !== clientId) throw new Refusal(422, 1099, 'Thumbprint Already Taken');
-      const pin = this.newPin({ clientIdentifier: clientId, product: '', strong: body.strong === true });
-      pin.jwk = jwk;
-      return [201, this.pinBody(pin)];
-    }
-    if (route === 'POST /api/v2/auth/jwk') {
-      const user = token === undefined ? undefined : this.accountTokens.get(token);
-      if (!user) throw new Refusal(401, 1001, 'User could not be authenticated');
-      this.registerKey(publicJwkOf(body.jwk), clientId, user);
-      return [204, null];
-    }
-    if (route === 'POST /api/v2/auth/token') {
-      if (typeof body.jwt !== 'string') throw new Refusal(400, 1000, 'jwt is missing');
-      const { jose, kid, nonce } = await this.checkDeviceJwt(body.jwt, clientId);
-      this.takeNonce(nonce, clientId, 'token');
-      const device = this.deviceKeys.get(kid)!;
-      return [200, { auth_token: await this.issuePlexJwt(jose, clientId, kid, nonce, device.user) }];
-    }
-    // A poll of a PIN made with a key.
-    const pin = this.pins.get(Number(/(\d+)$/.exec(url.pathname)![1]))!;
-    if (pin.clientIdentifier !== clientId || Date.now() >= pin.expiresAt) throw new Refusal(404, 1020, 'Code not found or expired');
-    pin.polls += 1;
-    const deviceJwt = url.searchParams.get('deviceJWT');
-    if (deviceJwt === null) return [200, { ...this.pinBody(pin), authToken: null }];
-    const { jose, nonce } = await this.checkDeviceJwt(deviceJwt, clientId, pin.jwk);
-    // One nonce serves all the polls of one PIN, and nothing else.
-    this.takeNonce(nonce, clientId, `pin ${pin.id}`);
-    if (!pin.approvedAccount && pin.approveAfterPolls !== undefined && pin.polls >= pin.approveAfterPolls) this.approve(pin.id);
-    if (pin.approvedAccount && !pin.authToken) {
-      pin.authToken = await this.issuePlexJwt(jose, clientId, pin.jwk!.kid, nonce, this.accountTokens.get(pin.approvedAccount)!);
-    }
-    return [200, this.pinBody(pin)];
-  }
-
-  /** Checks a device JWT as plex.tv does: EdDSA, signed by the registered key (or the PIN's), aud plex.tv, iss the client, unexpired. */
-  private async checkDeviceJwt(jwt: string, clientId: string, pinJwk?: StandInJwk) {
-    const jose = await loadJose();
-    let kid: unknown;
-    try {
-      kid = jose.decodeProtectedHeader(jwt).kid;
-    } catch {
-      throw new Refusal(400, 1000, 'The JWT cannot be read');
-    }
-    const jwk = pinJwk ?? (typeof kid === 'string' ? this.deviceKeys.get(kid)?.jwk : undefined);
-    if (!jwk || kid !== jwk.kid) throw new Refusal(422, 1099, SIGNATURE_FAILED);
-    let payload: Record<string, unknown>;
-    try {
-      const key = await jose.importJWK({ kty: jwk.kty, crv: jwk.crv, x: jwk.x }, 'EdDSA');
-      ({ payload } = await jose.jwtVerify(jwt, key, { algorithms: ['EdDSA'], audience: 'plex.tv', issuer: clientId, requiredClaims: ['nonce', 'iat', 'exp'] }));
-    } catch (error) {
-      if (error instanceof jose.errors.JWTExpired) throw new Refusal(422, 1099, 'JWT expired');
-      if (error instanceof jose.errors.JWTClaimValidationFailed) throw new Refusal(422, 1099, `Invalid claim ${error.claim}`);
-      throw new Refusal(422, 1099, SIGNATURE_FAILED);
-    }
-    return { jose, kid: jwk.kid, nonce: String(payload.nonce) };
-  }
-
-  /** A nonce is good for 5 minutes and one purpose: a used one is refused (422). */
-  private takeNonce(nonce: string, clientId: string, purpose: string): void {
-    const entry = this.nonces.get(nonce);
-    if (!entry || entry.clientIdentifier !== clientId || Date.now() >= entry.expiresAt) throw new Refusal(422, 1099, 'Invalid nonce');
-    // An exchange uses its nonce up; a PIN's polls may show theirs again.
-    if (entry.usedFor !== undefined && (purpose === 'token' || entry.usedFor !== purpose)) throw new Refusal(422, 1099, 'Nonce already used');
-    entry.usedFor = purpose;
-  }
-
-  private async issuePlexJwt(jose: Awaited<ReturnType<typeof loadJose>>, clientId: string, kid: string, nonce: string, user: StandInUser): Promise<string> {
-    const signer = this.plexTvKeys[this.plexTvKeys.length - 1];
-    const now = Math.floor(Date.now() / 1000);
-    const token = await new jose.SignJWT({
-      nonce,
-      thumbprint: kid,
-      user: { id: user.id, uuid: user.uuid, username: user.username, email: user.email, friendly_name: user.username, restricted: false, anonymous: false },
-    })
-      .setProtectedHeader({ alg: 'EdDSA', kid: signer.kid, typ: 'JWT' })
-      .setIssuer('plex.tv')
-      .setAudience(['plex.tv', clientId])
-      .setIssuedAt(now)
-      .setExpirationTime(now + this.jwtLifetimeSec)
-      .sign(signer.privateKey);
-    this.plexJwts.set(token, { clientIdentifier: clientId, kid, expiresAt: (now + this.jwtLifetimeSec) * 1000, revoked: false });
-    this.accountTokens.set(token, user);
-    this.serverTokens.add(token);
-    return token;
-  }
-
-  private async plexTvPublicJwks(): Promise<unknown[]> {
-    const { exportJWK } = await loadJose();
-    return Promise.all(this.plexTvKeys.map(async ({ kid, privateKey }) => ({ ...(await exportJWK(createPublicKey(privateKey))), kid, alg: 'EdDSA', use: 'sig' })));
-  }
-
-  // ---- The account's servers (issue 11): /api/v2/resources lists them, each answers /identity on ports of its own. ----
-
-  /** What /identity answers. */
-  readonly machineIdentifier: string;
-  /** Devices this plex.tv lists in /api/v2/resources, for every account token. */
-  readonly resources: StandInResource[] = [];
-  /** Further ports this server listens on: one per connection of it that answers. */
-  private readonly alsoListening: http.Server[] = [];
+  // ---- The account's servers: /api/v2/resources lists them, each answers /identity on ports of its own. ----
 
   /** Listens on one more loopback port too (one server, several addresses); returns its URL. */
   async alsoListen(): Promise<string> {
@@ -754,11 +390,9 @@ export class PlexStandIn {
 
   /** A device that is no server (a phone), listed in /api/v2/resources all the same. */
   addClientDevice(name: string): void {
-    const clientIdentifier = randomBytes(8).toString('hex');
-    this.resources.push({ device: () => ({ ...deviceDefaults(name, clientIdentifier), product: 'Plex for Android', provides: 'client,player', accessToken: `client-${clientIdentifier}`, connections: [] }) });
+    const device = clientDevice(name, randomBytes(8).toString('hex'));
+    this.resources.push({ device: () => device });
   }
-
-  readonly servers = new Map<string, StandInServer>();
 
   /** The control to move a server: it answers on new ports, and /api/v2/resources lists those. */
   async moveServer(machineIdentifier: string): Promise<void> {
@@ -784,57 +418,6 @@ export class PlexStandIn {
 
   async stopServers(): Promise<void> {
     for (const server of this.servers.values()) await server.standIn.stop();
-  }
-
-  private serversTable(): string {
-    if (!this.servers.size) return '';
-    const rows = [...this.servers.values()].map((server) => {
-      const device = server.device() as { connections: Array<{ uri: string }> };
-      return `<tr><td>${escapeHtml(server.name)}</td><td><code>${server.standIn.machineIdentifier.slice(0, 12)}…</code></td><td>${device.connections.map((c) => escapeHtml(c.uri)).join('<br>')}</td>`
-        + `<td><form method="post" action="/demo/move/${server.standIn.machineIdentifier}"><button type="submit">Move to new ports</button></form></td></tr>`;
-    }).join('');
-    return `<h2>Servers of the account</h2><table><tr><th>name</th><th>machineIdentifier</th><th>connections</th><th></th></tr>${rows}</table>`;
-  }
-
-  /** The demo's stand-in for the plex.tv approval page: every waiting PIN, with a button. */
-  private demoPage(res: http.ServerResponse): void {
-    const now = Date.now();
-    const rows = [...this.pins.values()]
-      .filter((pin) => now < pin.expiresAt)
-      .reverse()
-      .map((pin) => {
-        const left = Math.round((pin.expiresAt - now) / 1000);
-        const action = pin.authToken
-          ? '<span class="ok">approved</span>'
-          : `<form method="post" action="/demo/approve/${pin.id}"><button type="submit">Approve</button></form>`;
-        return `<tr><td>${pin.id}</td><td><code>${escapeHtml(pin.code)}</code></td><td>${escapeHtml(pin.product)}</td><td>${left} s</td><td>${action}</td></tr>`;
-      })
-      .join('');
-    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
-    res.end(`<!doctype html><html><head><meta charset="utf-8"><title>Plex stand-in: approve a PIN</title>
-<meta http-equiv="refresh" content="5"><style>body{font-family:sans-serif;margin:2em}td,th{padding:.3em .8em;text-align:left}.ok{color:green}</style></head>
-<body><h1>Plex stand-in</h1><p>This page plays the part of plex.tv: approve a PIN as its owner would.
-Or play <a href="/demo/tv">a TV that shows a code</a> for a plex-link-code node to link.</p>
-<table><tr><th>PIN id</th><th>code</th><th>product</th><th>expires in</th><th></th></tr>${rows || '<tr><td colspan="5">No PIN is waiting. Make one with a plex-pin node.</td></tr>'}</table>
-${this.serversTable()}</body></html>`);
-  }
-
-  /** The demo's TV: shows its 4-character code until an account links it (then whose it is). */
-  private tvPage(res: http.ServerResponse, pin: StandInPin | undefined): void {
-    if (!pin || pin.strong) return this.html(res, 404, '404 Not Found');
-    const now = Date.now();
-    const account = pin.authToken ? this.accountTokens.get(pin.authToken) : undefined;
-    const state = pin.authToken
-      ? `<p class="ok">Linked to ${escapeHtml(account?.username ?? 'an account')}.</p>`
-      : now >= pin.expiresAt
-        ? '<p>The code expired. <a href="/demo/tv">Show a new one</a>.</p>'
-        : `<p>Waiting to be linked: send <code>${escapeHtml(pin.code)}</code> to a plex-link-code node (${Math.round((pin.expiresAt - now) / 1000)} s left).</p>`;
-    const refresh = pin.authToken || now >= pin.expiresAt ? '' : '<meta http-equiv="refresh" content="2">';
-    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' });
-    res.end(`<!doctype html><html><head><meta charset="utf-8"><title>Plex stand-in: a TV to link</title>${refresh}
-<style>body{font-family:sans-serif;margin:2em}.code{font-size:4em;letter-spacing:.2em;font-family:monospace}.ok{color:green}</style></head>
-<body><h1>A TV to link</h1><p>This page plays a TV that asks to be linked to a Plex account, as plex.tv/link does.</p>
-<p class="code" data-pin="${pin.id}">${escapeHtml(pin.code)}</p>${state}<p><a href="/demo">Back to the stand-in</a></p></body></html>`);
   }
 }
 

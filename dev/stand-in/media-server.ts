@@ -1,0 +1,47 @@
+/** The stand-in playing a Plex Media Server: transient tokens, a source's connections, who it is. */
+import { randomBytes } from 'node:crypto';
+import type { PlexStandIn } from '../plex-stand-in';
+import { html, json, type Route } from './exchange';
+
+export const SERVER_VERSION = '1.41.3.9314-a0bfb8370';
+
+export function mediaServerRoutes(standIn: PlexStandIn): Route[] {
+  /** An admin token of this server, or a transient token it made. */
+  const admitted = (token: string | undefined) => token !== undefined && (standIn.serverTokens.has(token) || standIn.transientTokens.has(token));
+  return [
+    {
+      method: '*',
+      path: /^\/security\/token$/,
+      handle({ req, res, url, token }) {
+        if (url.searchParams.get('type') !== 'delegation' || url.searchParams.get('scope') !== 'all') return html(res, 400, '400 Bad Request');
+        if (!admitted(token)) return html(res, 403, '403 Forbidden');
+        const transient = `transient-${randomBytes(16).toString('hex')}`;
+        standIn.transientTokens.add(transient);
+        if (standIn.serverXml || !String(req.headers.accept ?? '').includes('json')) {
+          res.writeHead(200, { 'Content-Type': 'text/xml;charset=utf-8' });
+          return void res.end(`<?xml version="1.0" encoding="UTF-8"?>\n<MediaContainer size="0" token="${transient}">\n</MediaContainer>\n`);
+        }
+        json(res, 200, { MediaContainer: { size: 0, token: transient } });
+      },
+    },
+    {
+      method: 'GET',
+      path: /^\/security\/resources$/,
+      handle({ res, url, token }) {
+        const source = url.searchParams.get('source') ?? '';
+        if (!/^(server|provider):\/\/.+/.test(source)) return html(res, 400, '400 Bad Request');
+        if (!admitted(token)) return html(res, 403, '403 Forbidden');
+        const device = standIn.sources.get(source);
+        if (!device) return html(res, 404, '404 Not Found');
+        json(res, 200, { MediaContainer: { size: 1, Device: device } });
+      },
+    },
+    {
+      method: 'GET',
+      path: /^\/identity$/,
+      handle({ res }) {
+        json(res, 200, { MediaContainer: { size: 0, claimed: true, machineIdentifier: standIn.machineIdentifier, version: SERVER_VERSION } });
+      },
+    },
+  ];
+}

@@ -1,0 +1,98 @@
+/** The stand-in playing plex.tv's classic API: PINs, the account behind a token, linking a code, the account's servers. */
+import type { PlexStandIn, StandInPin } from '../plex-stand-in';
+import { Refusal, json, unauthenticated, type Exchange, type Route } from './exchange';
+
+const location = {
+  code: 'NL', continent_code: 'EU', country: 'The Netherlands', city: 'Breda', european_union_member: true,
+  time_zone: 'Europe/Amsterdam', postal_code: '4814', in_privacy_restricted_country: false,
+  in_privacy_restricted_region: false, subdivisions: 'North Brabant', coordinates: '51.5869, 4.7471',
+};
+
+const isoSeconds = (ms: number) => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
+
+/** A PIN as plex.tv answers it. */
+export function pinBody(pin: StandInPin): Record<string, unknown> {
+  return {
+    id: pin.id,
+    code: pin.code,
+    product: pin.product,
+    trusted: false,
+    qr: `https://plex.tv/api/v2/pins/qr/${pin.code}`,
+    clientIdentifier: pin.clientIdentifier,
+    location,
+    expiresIn: Math.max(0, Math.round((pin.expiresAt - Date.now()) / 1000)),
+    createdAt: isoSeconds(pin.createdAt),
+    expiresAt: isoSeconds(pin.expiresAt),
+    authToken: pin.authToken,
+    newRegistration: pin.authToken ? false : null,
+  };
+}
+
+function requireClientId(exchange: Exchange): string {
+  if (!exchange.clientId) throw new Refusal(400, 1000, 'X-Plex-Client-Identifier is missing');
+  return exchange.clientId;
+}
+
+/** A PIN of this client that has not expired; else plex.tv's 404. */
+export function livePin(standIn: PlexStandIn, id: number, clientId: string): StandInPin {
+  const pin = standIn.pins.get(id);
+  if (!pin || pin.clientIdentifier !== clientId || Date.now() >= pin.expiresAt) throw new Refusal(404, 1020, 'Code not found or expired');
+  return pin;
+}
+
+export function plexTvRoutes(standIn: PlexStandIn): Route[] {
+  return [
+    {
+      method: 'POST',
+      path: /^\/api\/v2\/pins$/,
+      handle(exchange) {
+        const pin = standIn.newPin({ clientIdentifier: requireClientId(exchange), product: exchange.plexValue('X-Plex-Product') ?? '', strong: exchange.url.searchParams.get('strong') === 'true' });
+        json(exchange.res, 201, pinBody(pin));
+      },
+    },
+    {
+      method: 'GET',
+      path: /^\/api\/v2\/pins\/(\d+)$/,
+      handle(exchange) {
+        const pin = livePin(standIn, Number(exchange.match[1]), requireClientId(exchange));
+        pin.polls += 1;
+        if (!pin.authToken && pin.approveAfterPolls !== undefined && pin.polls >= pin.approveAfterPolls) standIn.approve(pin.id);
+        json(exchange.res, 200, pinBody(pin));
+      },
+    },
+    {
+      method: 'GET',
+      path: /^\/api\/v2\/user$/,
+      handle({ res, token }) {
+        const user = token ? standIn.accountTokens.get(token) : undefined;
+        if (!user) throw unauthenticated();
+        json(res, 200, { ...user, title: user.username, authToken: token });
+      },
+    },
+    {
+      // The signed-in account approves a 4-character code that another client made; that client's next poll gets a token for the account.
+      method: 'PUT',
+      path: /^\/api\/v2\/pins\/link$/,
+      handle({ req, res, token, body, clientId }) {
+        if (!clientId) throw new Refusal(400, 1000, 'X-Plex-Client-Identifier is missing');
+        if (!token || !standIn.accountTokens.has(token)) throw unauthenticated();
+        if (!String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) throw new Refusal(400, 1000, 'code is missing');
+        const wanted = new URLSearchParams(body).get('code');
+        if (!wanted) throw new Refusal(400, 1000, 'code is missing');
+        const now = Date.now();
+        const pin = [...standIn.pins.values()].find((p) => !p.strong && p.code === wanted && now < p.expiresAt);
+        if (!pin) throw new Refusal(404, 1020, 'Code not found or expired');
+        pin.authToken = token;
+        res.writeHead(204).end();
+      },
+    },
+    {
+      method: 'GET',
+      path: /^\/api\/v2\/resources$/,
+      handle({ res, token }) {
+        if (!token || !standIn.accountTokens.has(token)) throw unauthenticated();
+        json(res, 200, standIn.resources.map((resource) => resource.device()));
+      },
+    },
+  ];
+}
