@@ -15,3 +15,5 @@ export * from './token-renewer';
 export * from './resources';
 export * from './connections';
 export * from './timers';
+export * from './notifications';
+export * from './playback';

@@ -27,8 +27,102 @@ interface SourceInfoBody {
   };
 }
 
+interface SessionBody {
+  sessionKey: string;
+  ratingKey?: string;
+  key?: string;
+  type?: string;
+  title?: string;
+  grandparentTitle?: string;
+  parentTitle?: string;
+  librarySectionID?: string | number;
+  librarySectionTitle?: string;
+  duration?: number;
+  viewOffset?: number;
+  User?: { id?: string | number; title?: string };
+  Player?: { address?: string; machineIdentifier?: string; platform?: string; product?: string; state?: string; title?: string; local?: boolean };
+}
+
+/** A MediaContainer listing `T`s under the name `child`, as the server's list answers are. */
+type ListBody<Child extends string, T> = { MediaContainer: { [name in Child]?: T[] } };
+
 const transientTokenSchema = new ResponseSchema<TransientTokenBody>('Plex Media Server transient token', schemas.transientToken);
 const sourceInfoSchema = new ResponseSchema<SourceInfoBody>('Plex Media Server source information', schemas.sourceInfo);
+const sessionsSchema = new ResponseSchema<ListBody<'Metadata', SessionBody>>('Plex Media Server sessions', schemas.sessions);
+const rootSchema = new ResponseSchema<{ MediaContainer: { friendlyName?: string; machineIdentifier?: string } }>('Plex Media Server', schemas.serverRoot);
+const accountsSchema = new ResponseSchema<ListBody<'Account', { id: string | number; name?: string }>>('Plex Media Server accounts', schemas.accounts);
+const devicesSchema = new ResponseSchema<ListBody<'Device', { clientIdentifier: string; name?: string; platform?: string }>>('Plex Media Server devices', schemas.devices);
+const sectionsSchema = new ResponseSchema<ListBody<'Directory', { key: string | number; title?: string; type?: string }>>('Plex Media Server libraries', schemas.librarySections);
+
+/** Longest text kept from a server's description of a session: a hostile server cannot make each session cost a megabyte. */
+export const MAX_FIELD_CHARS = 500;
+
+/** A text the server gave, cut to MAX_FIELD_CHARS; null when it gave none. */
+function text(value: string | number | undefined): string | null {
+  return value === undefined ? null : String(value).slice(0, MAX_FIELD_CHARS);
+}
+
+const numberOrNull = (value: number | undefined): number | null => (value === undefined ? null : value);
+
+/** A session as /status/sessions describes it (who plays what, where); null where the server said nothing. */
+export interface PlayingSession {
+  sessionKey: string;
+  ratingKey: string | null;
+  key: string | null;
+  /** movie, episode, track, clip, photo, ... */
+  type: string | null;
+  title: string | null;
+  grandparentTitle: string | null;
+  parentTitle: string | null;
+  library: { id: string | null; title: string | null };
+  duration: number | null;
+  viewOffset: number | null;
+  /** The player's state as the server lists it: playing, paused, buffering. */
+  state: string | null;
+  user: { id: string | null; title: string | null };
+  player: { title: string | null; product: string | null; platform: string | null; machineIdentifier: string | null; address: string | null; local: boolean | null };
+}
+
+function playingSession(body: SessionBody): PlayingSession {
+  const user = body.User ?? {};
+  const player = body.Player ?? {};
+  return {
+    sessionKey: body.sessionKey,
+    ratingKey: text(body.ratingKey),
+    key: text(body.key),
+    type: text(body.type),
+    title: text(body.title),
+    grandparentTitle: text(body.grandparentTitle),
+    parentTitle: text(body.parentTitle),
+    library: { id: text(body.librarySectionID), title: text(body.librarySectionTitle) },
+    duration: numberOrNull(body.duration),
+    viewOffset: numberOrNull(body.viewOffset),
+    state: text(player.state),
+    user: { id: text(user.id), title: text(user.title) },
+    player: {
+      title: text(player.title),
+      product: text(player.product),
+      platform: text(player.platform),
+      machineIdentifier: text(player.machineIdentifier),
+      address: text(player.address),
+      local: player.local ?? null,
+    },
+  };
+}
+
+/** Who a server is, as its root (GET /) says. */
+export interface ServerAbout {
+  name: string | null;
+  machineIdentifier: string | null;
+}
+
+/** A choice for a filter: an id (or a player's machineIdentifier) and the name people know it by. */
+export interface NamedChoice {
+  id: string;
+  title: string;
+  /** A library's kind (movie, show, artist, photo) or a player's platform. */
+  kind?: string;
+}
 
 export interface TransientToken {
   token: string;
@@ -94,8 +188,10 @@ function addressFault(error: unknown): error is PlexError {
 
 /** The query of every transient token call. */
 const DELEGATION = Object.freeze({ type: 'delegation', scope: 'all' });
+/** The query of the calls that take none. */
+const NO_QUERY = Object.freeze({});
 
-/** The /security operations of one Plex Media Server, with the token that server accepts. */
+/** The operations of one Plex Media Server that the nodes use, with the token that server accepts. */
 export class MediaServerClient {
   private baseUrl: URL;
   /** Built once: every call carries the same identity. */
@@ -118,7 +214,7 @@ export class MediaServerClient {
   }
 
   /**
-   * A GET of one /security operation, with the token as a header (never in the query). When
+   * A GET of one operation, with the token as a header (never in the query). When
    * the address stops answering and a relocator is set, once more at the address it finds.
    */
   private async get(path: string, query: Readonly<Record<string, string>>, token: string, signal?: AbortSignal) {
@@ -154,6 +250,42 @@ export class MediaServerClient {
     const { value, warnings } = transientTokenSchema.check(response.body);
     const expiresAt = new Date(Date.now() + TRANSIENT_TOKEN_LIFETIME_MS).toISOString();
     return { value: { token: value.MediaContainer.token, expiresAt }, warnings };
+  }
+
+  /** What is playing now: GET /status/sessions, one entry per session with who plays what, where. */
+  async sessions(token: string, signal?: AbortSignal): Promise<Checked<PlayingSession[]>> {
+    const { value, warnings } = sessionsSchema.check((await this.get('/status/sessions', NO_QUERY, token, signal)).body);
+    return { value: (value.MediaContainer.Metadata ?? []).map(playingSession), warnings };
+  }
+
+  /** The server's name and machineIdentifier (GET /). */
+  async about(token: string, signal?: AbortSignal): Promise<Checked<ServerAbout>> {
+    const { value, warnings } = rootSchema.check((await this.get('/', NO_QUERY, token, signal)).body);
+    return { value: { name: text(value.MediaContainer.friendlyName), machineIdentifier: text(value.MediaContainer.machineIdentifier) }, warnings };
+  }
+
+  /** The users who have used the server (GET /accounts); the server's own system account (id 0) is left out. */
+  async accounts(token: string, signal?: AbortSignal): Promise<Checked<NamedChoice[]>> {
+    const { value, warnings } = accountsSchema.check((await this.get('/accounts', NO_QUERY, token, signal)).body);
+    const users = (value.MediaContainer.Account ?? []).filter((account) => String(account.id) !== '0');
+    return { value: users.map((account) => ({ id: text(account.id)!, title: text(account.name) ?? String(account.id) })), warnings };
+  }
+
+  /** The players that have connected to the server (GET /devices), by machineIdentifier. */
+  async devices(token: string, signal?: AbortSignal): Promise<Checked<NamedChoice[]>> {
+    const { value, warnings } = devicesSchema.check((await this.get('/devices', NO_QUERY, token, signal)).body);
+    const players = (value.MediaContainer.Device ?? []).filter((device) => device.clientIdentifier);
+    return {
+      value: players.map((device) => ({ id: text(device.clientIdentifier)!, title: text(device.name) ?? device.clientIdentifier, kind: text(device.platform) ?? undefined })),
+      warnings,
+    };
+  }
+
+  /** The server's libraries (GET /library/sections). */
+  async librarySections(token: string, signal?: AbortSignal): Promise<Checked<NamedChoice[]>> {
+    const { value, warnings } = sectionsSchema.check((await this.get('/library/sections', NO_QUERY, token, signal)).body);
+    const sections = value.MediaContainer.Directory ?? [];
+    return { value: sections.map((section) => ({ id: text(section.key)!, title: text(section.title) ?? String(section.key), kind: text(section.type) ?? undefined })), warnings };
   }
 
   /** Connection details of a source the server knows (Plex Media Server >= 1.15.4). */

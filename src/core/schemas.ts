@@ -307,3 +307,196 @@ export const identity = {
     },
   } as SchemaObject,
 };
+
+// ---- A Plex Media Server's live notifications and what is playing (plex-facts.md, "Live notifications from a server") ----
+
+const stringOrInteger = { type: ['string', 'integer'] };
+
+/** A `MediaContainer` holding a list under `child` (Metadata, Directory, Account, Device), its items of the given schema. */
+function listContainer(child: string, item: SchemaObject, extra: Record<string, SchemaObject> = {}): SchemaObject {
+  return {
+    type: 'object',
+    required: ['MediaContainer'],
+    properties: { MediaContainer: { type: 'object', properties: { size: { type: 'integer' }, ...extra, [child]: { type: 'array', items: item } } } },
+  };
+}
+
+/** One entry of PlaySessionStateNotification. */
+const playSessionState = {
+  documented: {
+    type: 'object',
+    required: ['sessionKey', 'clientIdentifier', 'guid', 'ratingKey', 'url', 'key', 'viewOffset', 'playQueueItemID', 'state'],
+    properties: {
+      sessionKey: { type: 'string' },
+      clientIdentifier: { type: 'string' },
+      guid: { type: 'string' },
+      ratingKey: { type: 'string' },
+      url: { type: 'string' },
+      key: { type: 'string' },
+      viewOffset: { type: 'integer' },
+      playQueueItemID: { type: 'integer' },
+      state: { enum: ['playing', 'paused', 'stopped', 'buffering'] },
+      transcodeSession: { type: 'string' },
+    },
+  } as SchemaObject,
+  relied: {
+    type: 'object',
+    required: ['sessionKey', 'state'],
+    properties: {
+      // A map key of ours: long keys from a hostile server would make every session costly.
+      sessionKey: { type: 'string', minLength: 1, maxLength: 64 },
+      state: { type: 'string' },
+      clientIdentifier: { type: 'string' },
+      ratingKey: { type: 'string' },
+      key: { type: 'string' },
+      viewOffset: { type: 'number' },
+    },
+  } as SchemaObject,
+};
+
+/** One message of GET {server}/:/websockets/notifications: `{ NotificationContainer: { type, size, ... } }`. */
+export const notification = {
+  documented: {
+    type: 'object',
+    required: ['NotificationContainer'],
+    properties: {
+      NotificationContainer: {
+        type: 'object',
+        required: ['type', 'size'],
+        properties: {
+          type: { type: 'string' },
+          size: { type: 'integer' },
+          PlaySessionStateNotification: { type: 'array', items: playSessionState.documented },
+          TimelineEntry: { type: 'array', items: { type: 'object' } },
+          ActivityNotification: { type: 'array', items: { type: 'object' } },
+          StatusNotification: { type: 'array', items: { type: 'object' } },
+        },
+      },
+    },
+  } as SchemaObject,
+  relied: {
+    type: 'object',
+    required: ['NotificationContainer'],
+    properties: {
+      NotificationContainer: {
+        type: 'object',
+        required: ['type'],
+        properties: {
+          type: { type: 'string', minLength: 1 },
+          PlaySessionStateNotification: { type: 'array', items: playSessionState.relied },
+        },
+      },
+    },
+  } as SchemaObject,
+};
+
+/** A session of GET /status/sessions, as the documented Metadata entry has it. */
+const sessionDocumented: SchemaObject = {
+  type: 'object',
+  required: ['sessionKey', 'ratingKey', 'key', 'type', 'title', 'User', 'Player'],
+  properties: {
+    sessionKey: { type: 'string' },
+    ratingKey: { type: 'string' },
+    key: { type: 'string' },
+    type: { type: 'string' },
+    title: { type: 'string' },
+    grandparentTitle: { type: 'string' },
+    parentTitle: { type: 'string' },
+    librarySectionID: stringOrInteger,
+    librarySectionTitle: { type: 'string' },
+    duration: { type: 'integer' },
+    viewOffset: { type: 'integer' },
+    User: { type: 'object', required: ['id', 'title'], properties: { id: stringOrInteger, title: { type: 'string' }, thumb: { type: 'string' } } },
+    Player: {
+      type: 'object',
+      required: ['machineIdentifier', 'state'],
+      properties: {
+        address: { type: 'string' },
+        machineIdentifier: { type: 'string' },
+        platform: { type: 'string' },
+        product: { type: 'string' },
+        state: { type: 'string' },
+        title: { type: 'string' },
+        local: { type: 'boolean' },
+      },
+    },
+    Session: { type: 'object', properties: { id: { type: 'string' }, bandwidth: { type: 'integer' }, location: { enum: ['lan', 'wan'] } } },
+  },
+};
+
+/** The fields of a session we read, with their types; everything but the key may be missing. */
+const sessionRelied: SchemaObject = {
+  type: 'object',
+  required: ['sessionKey'],
+  properties: {
+    sessionKey: { type: 'string', minLength: 1, maxLength: 64 },
+    ratingKey: { type: 'string' },
+    key: { type: 'string' },
+    type: { type: 'string' },
+    title: { type: 'string' },
+    grandparentTitle: { type: 'string' },
+    parentTitle: { type: 'string' },
+    librarySectionID: stringOrInteger,
+    librarySectionTitle: { type: 'string' },
+    duration: { type: 'number' },
+    viewOffset: { type: 'number' },
+    User: { type: 'object', properties: { id: stringOrInteger, title: { type: 'string' } } },
+    Player: {
+      type: 'object',
+      properties: {
+        address: { type: 'string' },
+        machineIdentifier: { type: 'string' },
+        platform: { type: 'string' },
+        product: { type: 'string' },
+        state: { type: 'string' },
+        title: { type: 'string' },
+        local: { type: 'boolean' },
+      },
+    },
+  },
+};
+
+/** GET /status/sessions: what is playing now, with who and where. */
+export const sessions = { documented: listContainer('Metadata', sessionDocumented), relied: listContainer('Metadata', sessionRelied) };
+
+/** GET / on a Plex Media Server: its name and identifier. */
+export const serverRoot = {
+  documented: {
+    type: 'object',
+    required: ['MediaContainer'],
+    properties: {
+      MediaContainer: {
+        type: 'object',
+        required: ['friendlyName', 'machineIdentifier', 'version'],
+        properties: { friendlyName: { type: 'string' }, machineIdentifier: { type: 'string' }, version: { type: 'string' }, size: { type: 'integer' } },
+      },
+    },
+  } as SchemaObject,
+  relied: {
+    type: 'object',
+    required: ['MediaContainer'],
+    properties: { MediaContainer: { type: 'object', properties: { friendlyName: { type: 'string' }, machineIdentifier: { type: 'string' } } } },
+  } as SchemaObject,
+};
+
+/** GET /accounts: the users who have used the server. */
+export const accounts = {
+  documented: listContainer('Account', { type: 'object', required: ['id', 'name'], properties: { id: { type: 'integer' }, key: { type: 'string' }, name: { type: 'string' } } }),
+  relied: listContainer('Account', { type: 'object', required: ['id'], properties: { id: stringOrInteger, name: { type: 'string' } } }),
+};
+
+/** GET /devices: the players that have connected to the server. */
+export const devices = {
+  documented: listContainer('Device', {
+    type: 'object',
+    required: ['id', 'name', 'clientIdentifier'],
+    properties: { id: { type: 'integer' }, name: { type: 'string' }, platform: { type: 'string' }, clientIdentifier: { type: 'string' }, createdAt: { type: 'integer' } },
+  }),
+  relied: listContainer('Device', { type: 'object', required: ['clientIdentifier'], properties: { name: { type: 'string' }, platform: { type: 'string' }, clientIdentifier: { type: 'string' } } }),
+};
+
+/** GET /library/sections: the server's libraries. */
+export const librarySections = {
+  documented: listContainer('Directory', { type: 'object', required: ['key', 'title', 'type'], properties: { key: { type: 'string' }, title: { type: 'string' }, type: { type: 'string' } } }),
+  relied: listContainer('Directory', { type: 'object', required: ['key'], properties: { key: stringOrInteger, title: { type: 'string' }, type: { type: 'string' } } }),
+};
