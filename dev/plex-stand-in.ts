@@ -12,11 +12,13 @@ import http from 'node:http';
 import https from 'node:https';
 import { randomBytes, randomInt } from 'node:crypto';
 import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { Refusal, deadPort, html, listenOnLoopback, plexError, type Exchange, type Route } from './stand-in/exchange';
-import { applyFault, passingFault, type Fault } from './stand-in/faults';
+import { applyFault, applyUpgradeFault, passingFault, type Fault } from './stand-in/faults';
 import { plexTvRoutes } from './stand-in/plex-tv';
 import { PlexTvSigner, approveKeyPin, jwtRoutes, refusedPlexJwt } from './stand-in/jwt';
-import { mediaServerRoutes } from './stand-in/media-server';
+import { admitted, mediaServerRoutes } from './stand-in/media-server';
+import { NOTIFICATIONS_PATH_PATTERN, StandInPlayback } from './stand-in/notifications';
 import { demoRoutes } from './stand-in/demo';
 import { clientDevice, deviceDefaults } from './stand-in/resources';
 
@@ -62,6 +64,8 @@ export interface StandInOptions {
   firstPinId?: number;
   /** What /identity answers as the server's machineIdentifier (default: a random one). */
   machineIdentifier?: string;
+  /** The server's name, as its root (GET /) answers it. */
+  friendlyName?: string;
   /** Admin tokens to share with another stand-in: an owned server takes its account's tokens. */
   serverTokens?: Set<string>;
 }
@@ -152,6 +156,9 @@ export class PlexStandIn {
   readonly signer = new PlexTvSigner();
   /** What /identity answers. */
   readonly machineIdentifier: string;
+  readonly friendlyName: string;
+  /** What plays on the server now, and its notification sockets. */
+  readonly playback = new StandInPlayback((token) => admitted(this, token));
   /** Devices this plex.tv lists in /api/v2/resources, for every account token. */
   readonly resources: StandInResource[] = [];
   readonly servers = new Map<string, StandInServer>();
@@ -170,6 +177,7 @@ export class PlexStandIn {
     if (options.firstPinId !== undefined) this.nextId = options.firstPinId;
     this.serverTokens = options.serverTokens ?? new Set<string>();
     this.machineIdentifier = options.machineIdentifier ?? randomBytes(20).toString('hex');
+    this.friendlyName = options.friendlyName ?? 'Plex stand-in';
     const handler = (req: http.IncomingMessage, res: http.ServerResponse) => this.handle(req, res);
     this.server = options.tls ? https.createServer(options.tls, handler) : http.createServer(handler);
     this.track(this.server);
@@ -181,6 +189,18 @@ export class PlexStandIn {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
     });
+    server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => this.upgrade(req, socket, head));
+  }
+
+  /** A WebSocket upgrade: recorded and open to faults like every request; only the notification path upgrades. */
+  private upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => undefined);
+    const url = new URL(req.url ?? '/', 'http://stand-in');
+    this.requests.push({ method: req.method ?? 'GET', path: url.pathname + url.search, headers: req.headers, at: Date.now() });
+    const fault = this.takeFault(`${req.method} ${url.pathname}${url.search}`);
+    if (fault) return applyUpgradeFault(fault, socket);
+    if (!NOTIFICATIONS_PATH_PATTERN.test(url.pathname)) return applyUpgradeFault({ status: 404, body: '', contentType: 'text/html' }, socket);
+    this.playback.upgrade(req, socket, head);
   }
 
   async start(port = 0, host = '127.0.0.1'): Promise<string> {
@@ -328,6 +348,15 @@ export class PlexStandIn {
     return [this.url, ...this.alsoListening.map((server) => `http://127.0.0.1:${(server.address() as AddressInfo).port}`)];
   }
 
+  /** The server restarts: every connection ends, nothing answers for `downMs`, then it answers on the same ports again. */
+  async restart(downMs = 0): Promise<void> {
+    const ports = this.urls.map((url) => Number(new URL(url).port));
+    await this.stop();
+    if (downMs) await new Promise((resolve) => setTimeout(resolve, downMs));
+    await this.start(ports[0]);
+    for (const [index, server] of this.alsoListening.entries()) await new Promise<void>((resolve) => server.listen(ports[index + 1], '127.0.0.1', resolve));
+  }
+
   /** The server moved: every one of its ports closes and it answers on new ones. */
   async relisten(): Promise<void> {
     for (const socket of this.sockets) socket.destroy();
@@ -344,7 +373,7 @@ export class PlexStandIn {
   async addServer(plan: StandInServerPlan): Promise<StandInServer> {
     const owned = plan.owned ?? true;
     const accessToken = plan.accessToken ?? `server-${randomBytes(10).toString('hex')}`;
-    const standIn = new PlexStandIn({ machineIdentifier: plan.machineIdentifier, serverTokens: owned ? this.serverTokens : new Set() });
+    const standIn = new PlexStandIn({ machineIdentifier: plan.machineIdentifier, friendlyName: plan.name, serverTokens: owned ? this.serverTokens : new Set() });
     standIn.serverTokens.add(accessToken);
     await standIn.start();
     const ports: Array<() => number> = [];

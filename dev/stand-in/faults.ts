@@ -1,5 +1,6 @@
 /** What the stand-in answers instead of the normal answer when told to misbehave, or at random in soak runs. */
-import type http from 'node:http';
+import http from 'node:http';
+import type { Duplex } from 'node:stream';
 import { randomInt } from 'node:crypto';
 
 /** How to answer one request instead of the normal answer. */
@@ -52,4 +53,15 @@ function streamBytes(res: http.ServerResponse, bytes: number, contentType: strin
   };
   res.on('error', () => undefined);
   write();
+}
+
+/** The same fault for an upgrade request (a WebSocket), where there is no response object: written on the socket. */
+export function applyUpgradeFault(fault: Fault, socket: Duplex): void {
+  if ('hang' in fault) return;
+  if ('reset' in fault || 'bytes' in fault) return void socket.destroy();
+  const status = fault.status ?? 302;
+  const headers = 'redirect' in fault ? { Location: fault.redirect } : { 'Content-Type': fault.contentType ?? 'application/json', ...fault.headers };
+  const body = 'body' in fault ? fault.body ?? '' : '';
+  const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}`);
+  socket.end([`HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? ''}`, ...lines, 'Connection: close', `Content-Length: ${Buffer.byteLength(body)}`, '', body].join('\r\n'));
 }
