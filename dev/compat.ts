@@ -1,7 +1,7 @@
 /**
  * `npm run compat`: the packed package in a clean Node-RED 4.1 on this machine's Node.js
  * (20) and in a clean Node-RED 5.0 on Node.js 22 (from the npm registry's `node` package):
- * each starts, loads the eight nodes, deploys every example, and runs the PIN flow to a token
+ * each starts, loads every node of package.json, deploys every example, and runs the PIN flow to a token
  * against the stand-in. Prints a line per check; exits non-zero when one fails.
  */
 import { execFileSync } from 'node:child_process';
@@ -18,6 +18,9 @@ interface Target {
   /** npm spec of a Node.js to run it with; none: this process's. */
   node?: string;
 }
+
+/** The node types package.json lists for Node-RED. */
+const expectedTypes = Object.keys((JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { 'node-red': { nodes: Record<string, string> } })['node-red'].nodes);
 
 const targets: Target[] = [
   { name: 'Node-RED 4.1 on Node.js 20', nodeRed: 'node-red@~4.1.0' },
@@ -70,11 +73,11 @@ async function check(target: Target, tarball: string, work: string, standIn: Ple
   });
   if (!nodeRed) return failures;
   const running = nodeRed;
-  await step('the eight node types load', async () => {
+  await step(`the ${expectedTypes.length} node types load`, async () => {
     const sets = (await (await running.admin('GET', '/nodes', undefined, { Accept: 'application/json' })).json()) as Array<{ module: string; types: string[]; err?: string }>;
     const ours = sets.filter((set) => set.module === '@plexauth/node-red-plex-auth');
     const types = ours.flatMap((set) => set.types);
-    if (types.length !== 8 || ours.some((set) => set.err)) throw new Error(`loaded ${types.join(', ')} ${ours.map((set) => set.err ?? '').join(' ')}`);
+    if (types.length !== expectedTypes.length || ours.some((set) => set.err)) throw new Error(`loaded ${types.join(', ')} ${ours.map((set) => set.err ?? '').join(' ')}`);
   });
   await step('deploy every example', async () => {
     await running.deploy(examples(standIn.url));

@@ -17,6 +17,7 @@ export = function (RED: NodeAPI): void {
     node.account = (config.account ? RED.nodes.getNode(config.account) : undefined) as PlexAccountNode | undefined;
     const tlsNode = (config.tls ? RED.nodes.getNode(config.tls) : undefined) as TlsConfigNode | undefined;
     const tls = tlsNode?.addTLSOptions({});
+    node.tls = tls;
     const http = new HttpClient({ tls });
     const serverToken = node.credentials?.token || undefined;
     const machineIdentifier = (config.machineIdentifier ?? '').trim();

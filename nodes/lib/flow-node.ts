@@ -97,6 +97,13 @@ export function errorStatus(RED: NodeAPI, error: unknown): string {
 /** The status line of each node that handles input through handleInput. */
 const statusLines = new WeakMap<Node, StatusLine>();
 
+/** The node's status line, made on first use: everything that shows a status under the node goes through it. */
+export function statusLineFor(node: Node): StatusLine {
+  let line = statusLines.get(node);
+  if (!line) statusLines.set(node, (line = new StatusLine(node)));
+  return line;
+}
+
 /** Shows a status at once, through the node's status line when it has one, so the line knows what is shown. */
 export function showStatusNow(node: Node, status: NodeStatus): void {
   const line = statusLines.get(node);
@@ -113,8 +120,7 @@ export function handleInput(
   // One signal for every request of this node: they all end when it closes.
   const closing = new AbortController();
   setMaxListeners(Infinity, closing.signal); // one listener per request in flight: 1,000 msgs at once are not a leak
-  const statusLine = new StatusLine(node);
-  statusLines.set(node, statusLine);
+  const statusLine = statusLineFor(node);
   const status = (shown: NodeStatus) => statusLine.show(shown);
   const busy: NodeStatus = { fill: 'blue', shape: 'dot', text: statusText(RED, options.busyStatus ?? 'requesting') };
   node.on('input', (msg: NodeMessageInFlow, send: Send, done: Done) => {

@@ -17,7 +17,8 @@ export interface LastCheck {
 }
 
 export class TokenHealth {
-  private readonly users = new Set<Node>();
+  /** Each user, with what to call when the token may work again (a new token, or a call with it succeeded). */
+  private readonly users = new Map<Node, (() => void) | undefined>();
   /** Users that show "sign in again" now: the others have shown their own status since. */
   private readonly showing = new Set<Node>();
   /** Counts the tokens held: an outcome only counts for the token the call was made with. */
@@ -35,8 +36,8 @@ export class TokenHealth {
     return this.checked;
   }
 
-  register(user: Node): void {
-    this.users.add(user);
+  register(user: Node, onUsable?: () => void): void {
+    this.users.set(user, onUsable);
     if (this.refusedNow) this.show(user);
   }
 
@@ -60,6 +61,7 @@ export class TokenHealth {
     this.generation += 1;
     this.checked = undefined;
     this.mark(false);
+    this.usable();
   }
 
   refused(ticket: number): void {
@@ -80,13 +82,26 @@ export class TokenHealth {
 
   private mark(refused: boolean): void {
     if (!refused && !this.refusedNow && !this.showing.size) return; // every success lands here: nothing to clear
+    const cleared = this.refusedNow && !refused;
     this.refusedNow = refused;
+    if (cleared) this.usable();
     if (refused) {
-      for (const user of this.users) if (!this.showing.has(user)) this.show(user);
+      for (const user of this.users.keys()) if (!this.showing.has(user)) this.show(user);
       return;
     }
     for (const user of this.showing) showStatusNow(user, {});
     this.showing.clear();
+  }
+
+  /** Tells the users that wait for it that the token may work again; one that throws does not stop the others. */
+  private usable(): void {
+    for (const [user, onUsable] of this.users) {
+      try {
+        onUsable?.();
+      } catch (error) {
+        user.warn(String(error));
+      }
+    }
   }
 
   private show(user: Node): void {
@@ -113,12 +128,18 @@ function healthOf(RED: NodeAPI, via: { account?: string; server?: string }): Tok
 /**
  * Registers a flow node as a user of the token of its account or server, until it closes.
  * Call it in the node's constructor, before handleInput (whose close handler clears the status).
+ * `onUsable` is called when the token may work again: a new one was stored, or a call with it succeeded.
  */
-export function useTokenOf(RED: NodeAPI, node: Node, via: { account?: string; server?: string }, options: { sendsToken?: boolean } = {}): void {
+export function useTokenOf(
+  RED: NodeAPI,
+  node: Node,
+  via: { account?: string; server?: string },
+  options: { sendsToken?: boolean; onUsable?: () => void } = {},
+): void {
   const health = healthOf(RED, via);
   if (!health) return;
   uses.set(node, { health, sendsToken: options.sendsToken ?? true });
-  health.register(node);
+  health.register(node, options.onUsable);
   node.on('close', (_removed: boolean, done: () => void) => {
     health.deregister(node);
     uses.delete(node);

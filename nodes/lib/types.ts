@@ -1,5 +1,5 @@
 import type { Node, NodeDef } from 'node-red';
-import type { ClientIdentity, DeviceKey, HttpClient, MediaServerClient, PlexTvClient, PlexError, TokenCheckResult, VerifiedPlexJwt } from '../../src/core';
+import type { ClientIdentity, DeviceKey, HttpClient, MediaServerClient, PlexTvClient, PlexError, TlsSettings, TokenCheckResult, VerifiedPlexJwt } from '../../src/core';
 import type { TokenHealth } from './token-health';
 
 export interface PlexAccountConfig extends NodeDef {
@@ -61,6 +61,8 @@ export interface PlexServerConfig extends NodeDef {
 
 export interface PlexServerNode extends Node<TokenCredentials> {
   client?: MediaServerClient;
+  /** The tls-config node's settings, for connections the client does not make (the notification socket). */
+  tls?: TlsSettings;
   configError?: PlexError;
   account?: PlexAccountNode;
   /** The server token when set, else the account's. */

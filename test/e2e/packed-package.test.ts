@@ -11,6 +11,7 @@ import path from 'node:path';
 import { PlexStandIn } from '../../dev/plex-stand-in';
 import { installIntoUserDir, packRepo, startNodeRed, type NodeRed } from '../../dev/node-red-process';
 import { checkFlows, runPinFlow, runTransientToken } from '../../dev/flow-check';
+import { nodeTypes } from '../support';
 
 function filesUnder(dir: string): string[] {
   return fs.readdirSync(dir, { recursive: true, withFileTypes: true })
@@ -37,11 +38,12 @@ describe('the packed package in a real Node-RED', () => {
     fs.rmSync(work, { recursive: true, force: true });
   });
 
-  it('loads the eight node types from the installed package', async () => {
+  it("loads every node type of package.json from the installed package", async () => {
     const response = await nodeRed.admin('GET', '/nodes', undefined, { Accept: 'application/json' });
     const sets = (await response.json()) as Array<{ module: string; types: string[]; enabled: boolean; err?: string }>;
     const ours = sets.filter((set) => set.module === '@plexauth/node-red-plex-auth');
-    assert.deepEqual(ours.flatMap((set) => set.types).sort(), ['plex-account', 'plex-link-code', 'plex-pin', 'plex-poll-token', 'plex-server', 'plex-servers', 'plex-source-info', 'plex-transient-token']);
+    assert.deepEqual(ours.flatMap((set) => set.types).sort(), [...nodeTypes].sort());
+    assert.ok(nodeTypes.includes('plex-events'));
     assert.ok(ours.every((set) => set.enabled && !set.err), JSON.stringify(ours));
     assert.ok(fs.realpathSync(path.join(userDir, 'node_modules', '@plexauth', 'node-red-plex-auth')).startsWith(userDir), 'installed, not linked');
   });

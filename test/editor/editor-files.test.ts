@@ -3,11 +3,12 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import { nodeTypes as types } from '../support';
 
 const root = path.resolve(__dirname, '..', '..', '..');
 const nodesDir = path.join(root, 'nodes');
-const types = ['plex-account', 'plex-server', 'plex-pin', 'plex-poll-token', 'plex-transient-token', 'plex-source-info', 'plex-link-code', 'plex-servers'];
-const flowTypes = types.slice(2);
+const editorFile = (type: string) => fs.readFileSync(path.join(nodesDir, `${type}.html`), 'utf8');
+const flowTypes = types.filter((type) => !/category: 'config'/.test(editorFile(type)));
 const languages = ['en-US', 'de'];
 
 function catalog(language: string, type: string): Record<string, unknown> {
@@ -36,7 +37,7 @@ function defaultsOf(html: string): Record<string, unknown> {
 describe('editor files', () => {
   for (const type of types) {
     it(`${type}: every text key the dialog uses is in every catalog`, () => {
-      const html = fs.readFileSync(path.join(nodesDir, `${type}.html`), 'utf8');
+      const html = editorFile(type);
       const used = [
         ...[...html.matchAll(/data-i18n="(?:\[[a-z]+\])?([^"]+)"/g)].map((m) => m[1]),
         ...[...html.matchAll(/this\._\('([^']+)'/g)].map((m) => m[1]),
@@ -65,9 +66,10 @@ describe('editor files', () => {
       'plex-source-info': { server: '', source: '', refresh: false },
       'plex-link-code': { account: '' },
       'plex-servers': { account: '' },
+      'plex-events': { server: '', events: 'playback', users: '', players: '', libraries: '', types: '', progress: 0 },
     };
     for (const [type, defaults] of Object.entries(expected)) {
-      const found = defaultsOf(fs.readFileSync(path.join(nodesDir, `${type}.html`), 'utf8'));
+      const found = defaultsOf(editorFile(type));
       for (const [name, value] of Object.entries(defaults)) assert.equal(found[name], value, `${type}.${name}`);
     }
   });
@@ -80,6 +82,11 @@ describe('editor files', () => {
       'plex-source-info': ['source', 'payload', 'name', 'clientIdentifier', 'accessToken', 'connections', 'uri', 'address', 'port', 'protocol', 'local', 'relay'],
       'plex-link-code': ['payload', 'code', 'linked'],
       'plex-servers': ['payload', 'name', 'machineIdentifier', 'owned', 'owner', 'online', 'product', 'version', 'connections', 'uri', 'address', 'port', 'protocol', 'local', 'relay', 'IPv6'],
+      'plex-events': [
+        'topic', 'payload', 'playing', 'paused', 'stopped', 'buffering', 'progress', 'reconnect', 'disconnect', 'state', 'previousState', 'sessionKey',
+        'ratingKey', 'key', 'type', 'title', 'grandparentTitle', 'parentTitle', 'library', 'viewOffset', 'duration', 'user', 'player', 'product',
+        'platform', 'machineIdentifier', 'address', 'local', 'server', 'PLEX_TOKEN_REJECTED',
+      ],
     };
     for (const [type, names] of Object.entries(properties)) {
       for (const language of languages) {
@@ -118,10 +125,15 @@ describe('editor files', () => {
     }
   });
 
-  it('the icon is ours, white on transparent, 2:3', () => {
-    const svg = fs.readFileSync(path.join(root, 'icons', 'plex.svg'), 'utf8');
-    assert.match(svg, /viewBox="0 0 40 60"/);
-    assert.match(svg, /fill="#fff"/);
-    for (const type of flowTypes) assert.match(fs.readFileSync(path.join(nodesDir, `${type}.html`), 'utf8'), /icon: 'plex\.svg'/);
+  it('every flow node has an icon of ours: white on transparent, 2:3', () => {
+    for (const type of flowTypes) {
+      const icon = /icon: '(plex[\w-]*\.svg)'/.exec(editorFile(type))?.[1];
+      assert.ok(icon, `${type} uses an icon of the package`);
+      const svg = fs.readFileSync(path.join(root, 'icons', icon), 'utf8');
+      assert.match(svg, /viewBox="0 0 40 60"/, icon);
+      assert.match(svg, /(fill|stroke)="#fff"/, icon);
+      assert.doesNotMatch(svg, /(fill|stroke)="#(?!fff")/, `${icon}: white only`);
+    }
+    assert.notEqual(/icon: '([^']+)'/.exec(editorFile('plex-events'))?.[1], 'plex.svg', 'plex-events is told apart in the palette');
   });
 });

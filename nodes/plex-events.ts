@@ -1,0 +1,110 @@
+import type { Node, NodeAPI, NodeDef, NodeMessageInFlow, NodeStatus } from 'node-red';
+import { NotificationListener, PlaybackTracker, PlexError, parseFilter, type ListenerState, type ReconnectPolicy } from '../src/core';
+import { errorStatus, statusLineFor, statusText } from './lib/flow-node';
+import { eventServer, eventTokenUse } from './lib/event-server';
+import { registerEventRoutes } from './lib/event-routes';
+import { t } from './lib/i18n';
+
+interface PlexEventsConfig extends NodeDef {
+  server: string;
+  /** "playback" (default) or "all". */
+  events?: string;
+  users?: string;
+  players?: string;
+  libraries?: string;
+  types?: string;
+  /** Seconds between progress msgs of a playing session; 0: none. */
+  progress?: number | string;
+}
+
+/** settings.js `plexEventsReconnect: { firstMs, maxMs, refusedMs }`: how soon the nodes try again; each value optional. */
+function reconnectSettings(RED: NodeAPI): Partial<ReconnectPolicy> {
+  const given = (RED.settings as unknown as { plexEventsReconnect?: Record<string, unknown> }).plexEventsReconnect;
+  const policy: Partial<ReconnectPolicy> = {};
+  for (const name of ['firstMs', 'maxMs', 'refusedMs'] as const) {
+    const value = Number(given?.[name]);
+    if (given?.[name] !== undefined && Number.isFinite(value) && value > 0) policy[name] = value;
+  }
+  return policy;
+}
+
+/** "14:02": when the connection went down, as the status shows it. */
+function clockTime(epochMs: number): string {
+  return new Date(epochMs).toTimeString().slice(0, 5);
+}
+
+export = function (RED: NodeAPI): void {
+  /** Why the node is not connected, under it: a fault that passes shows since when; one a person must fix shows what. */
+  function waitingStatus(error: PlexError, since: number): NodeStatus {
+    if (error.code === 'PLEX_TOKEN_REJECTED') return { fill: 'red', shape: 'ring', text: statusText(RED, 'sign-in-again') };
+    if (error.code === 'PLEX_NOT_SIGNED_IN') return { fill: 'red', shape: 'ring', text: statusText(RED, 'events-not-signed-in') };
+    if (error.code === 'PLEX_TLS') return { fill: 'red', shape: 'ring', text: statusText(RED, 'events-certificate') };
+    if (error.transient || error.kind === 'response') return { fill: 'yellow', shape: 'ring', text: statusText(RED, 'events-down', { time: clockTime(since) }) };
+    return { fill: 'red', shape: 'ring', text: errorStatus(RED, error) };
+  }
+
+  function PlexEvents(this: Node, config: PlexEventsConfig): void {
+    RED.nodes.createNode(this, config);
+    const node = this;
+    const all = config.events === 'all';
+    const progressSeconds = Number(config.progress);
+    const statusLine = statusLineFor(node);
+    const server = () => eventServer(RED, config.server);
+    const reportTokenUse = eventTokenUse(RED, node, config.server, () => listener.retryNow());
+    /** The last fault warned about: one warning per outage and reason, not one per try. */
+    let warned: string | undefined;
+
+    const tracker = new PlaybackTracker({
+      server: { sessions: (signal) => server().sessions(signal), about: (signal) => server().about(signal) },
+      send: ({ topic, payload }) => node.send({ topic, payload }),
+      warn: (text) => node.warn(text),
+      filters: { users: parseFilter(config.users), players: parseFilter(config.players), libraries: parseFilter(config.libraries), types: parseFilter(config.types) },
+      progressMs: Number.isFinite(progressSeconds) && progressSeconds > 0 ? progressSeconds * 1000 : 0,
+    });
+
+    const showState = (state: ListenerState) => {
+      if (state.state === 'connecting') return statusLine.show({ fill: 'blue', shape: 'ring', text: statusText(RED, 'events-connecting') });
+      if (state.state === 'disconnected') return statusLine.show({ fill: 'grey', shape: 'ring', text: statusText(RED, 'events-disconnected') });
+      if (state.state === 'connected') {
+        warned = undefined;
+        return statusLine.show({ fill: 'green', shape: 'dot', text: statusText(RED, 'events-connected') });
+      }
+      const { error, since, retryInMs } = state;
+      statusLine.show(waitingStatus(error, since));
+      if (warned === error.message) return;
+      warned = error.message;
+      node.warn(t(RED, 'warn.events-down', { message: error.message, code: error.code, seconds: Math.round(retryInMs / 1000) }));
+    };
+
+    const listener = new NotificationListener({
+      server,
+      onNotification: (notification) => {
+        if (all) node.send({ topic: notification.type, payload: notification });
+        if (notification.PlaySessionStateNotification) tracker.handle(notification.PlaySessionStateNotification);
+      },
+      onOpen: (signal) => tracker.connected(signal),
+      onState: showState,
+      onAttempt: reportTokenUse,
+      onWarning: (text) => node.warn(text),
+      reconnect: reconnectSettings(RED),
+    });
+    listener.start();
+
+    node.on('input', (msg: NodeMessageInFlow, _send: unknown, done: (error?: Error) => void) => {
+      if (msg.payload === 'reconnect') listener.reconnect();
+      else if (msg.payload === 'disconnect') listener.disconnect();
+      else return done(new PlexError(t(RED, 'error.events-command'), { kind: 'input' }));
+      done();
+    });
+
+    node.on('close', (_removed: boolean, done: () => void) => {
+      listener.close();
+      tracker.close();
+      statusLine.clear();
+      done();
+    });
+  }
+
+  RED.nodes.registerType('plex-events', PlexEvents as never);
+  registerEventRoutes(RED);
+};
