@@ -51,7 +51,7 @@ export = function (RED: NodeAPI): void {
     const statusLine = statusLineFor(node);
     const server = () => eventServer(RED, config.server);
     const reportTokenUse = eventTokenUse(RED, node, config.server, () => listener.retryNow());
-    /** The last fault warned about: one warning per outage and reason, not one per try. */
+    /** The code of the last fault warned about: one warning per outage and kind of fault, not one per try. */
     let warned: string | undefined;
 
     const tracker = new PlaybackTracker({
@@ -71,8 +71,8 @@ export = function (RED: NodeAPI): void {
       }
       const { error, since, retryInMs } = state;
       statusLine.show(waitingStatus(error, since));
-      if (warned === error.message) return;
-      warned = error.message;
+      if (warned === error.code) return;
+      warned = error.code;
       node.warn(t(RED, 'warn.events-down', { message: error.message, code: error.code, seconds: Math.round(retryInMs / 1000) }));
     };
 
