@@ -2,7 +2,8 @@
  * `npm start`: a local Node-RED (this repo's dev dependency) with these nodes installed, in
  * the user directory `.node-red/` of this folder, at http://127.0.0.1:1880.
  * `npm run demo`: the same, plus a local stand-in for plex.tv and a Plex Media Server, with a
- * demo flow pointed at it, so that the whole PIN flow can be tried without a Plex account.
+ * demo flow pointed at it, so that the whole PIN flow, and the server's live events, can be
+ * tried without a Plex account.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -31,7 +32,14 @@ function signInFlow(): FlowNode[] {
  * server token set as a credential, as a user would in the plex-server dialog).
  */
 function demoFlows(standIn: PlexStandIn, serverToken: string): FlowNode[] {
-  const flows = [...signInFlow(), ...example('transient-token'), ...example('source-info'), ...example('link-a-tv-code'), ...example('list-my-servers')];
+  const flows = [
+    ...signInFlow(),
+    ...example('transient-token'),
+    ...example('source-info'),
+    ...example('link-a-tv-code'),
+    ...example('list-my-servers'),
+    ...example('lights-down-when-a-movie-plays'),
+  ];
   const account = flows.find((node) => node.type === 'plex-account')!;
   account.plexTvUrl = standIn.url;
   return flows
@@ -77,6 +85,7 @@ async function main(): Promise<void> {
   if (standIn) {
     process.stdout.write(`Demo: press "make a PIN", then approve it at ${standIn.url}/demo (the stand-in for plex.tv).\n`);
     process.stdout.write(`Once signed in, link the code of the TV at ${standIn.url}/demo/tv with the "Link a TV's code" flow.\n`);
+    process.stdout.write(`Play, pause and stop on the server's players at ${standIn.url}/demo/player: the "Plex lights" flow hears it.\n`);
   }
   process.stdout.write('Press Ctrl-C to stop.\n');
 

@@ -1,6 +1,16 @@
-/** The stand-in's pages for people: approving a PIN as plex.tv would, a TV that shows a code, moving a server. */
+/** The stand-in's pages for people: approving a PIN as plex.tv would, a TV that shows a code, moving a server, a player. */
 import type { PlexStandIn, StandInPin } from '../plex-stand-in';
 import { escapeHtml, html, page, seeOther, type Route } from './exchange';
+import { ITEMS, PLAYERS, USERS, type StandInItem, type StandInPlayer, type StandInUserPlan } from './notifications';
+
+/** What the player page's buttons start: who plays what, where. */
+const PLAYS: Record<string, { label: string; item: StandInItem; user: StandInUserPlan; player: StandInPlayer }> = {
+  movie: { label: 'Alex plays a movie on the Living Room TV', item: ITEMS.movie, user: USERS.owner, player: PLAYERS.livingRoom },
+  kids: { label: "The kids play an episode on their tablet", item: ITEMS.episode, user: USERS.kids, player: PLAYERS.kidsTablet },
+  track: { label: 'Alex plays music on the phone, away from home', item: ITEMS.track, user: USERS.owner, player: PLAYERS.phone },
+};
+/** How long the server is away when the page restarts it. */
+const RESTART_DOWN_MS = 5000;
 
 export function demoRoutes(standIn: PlexStandIn): Route[] {
   return [
@@ -23,6 +33,37 @@ export function demoRoutes(standIn: PlexStandIn): Route[] {
           return html(res, 404, '404 Not Found');
         }
         seeOther(res, '/demo');
+      },
+    },
+    { method: 'GET', path: /^\/demo\/player$/, handle: ({ res }) => page(res, playerPage(standIn)) },
+    {
+      method: 'POST',
+      path: /^\/demo\/player\/play\/(\w+)$/,
+      handle({ res, match }) {
+        const play = PLAYS[match[1]];
+        if (!play) return html(res, 404, '404 Not Found');
+        standIn.playback.play(play);
+        seeOther(res, '/demo/player');
+      },
+    },
+    {
+      method: 'POST',
+      path: /^\/demo\/player\/session\/(\d+)\/(pause|resume|buffer|tick|stop)$/,
+      handle({ res, match }) {
+        if (!standIn.playback.sessions.has(match[1])) return html(res, 404, '404 Not Found');
+        standIn.playback[match[2] as 'pause' | 'resume' | 'buffer' | 'tick' | 'stop'](match[1]);
+        seeOther(res, '/demo/player');
+      },
+    },
+    {
+      method: 'POST',
+      path: /^\/demo\/player\/(scan|drop|restart)$/,
+      handle({ res, match }) {
+        if (match[1] === 'scan') standIn.playback.scan();
+        if (match[1] === 'drop') standIn.playback.dropSockets();
+        // After the answer is out: the restart takes this very server away for a while.
+        if (match[1] === 'restart') res.once('finish', () => void standIn.restart(RESTART_DOWN_MS));
+        seeOther(res, '/demo/player');
       },
     },
     {
@@ -69,7 +110,8 @@ function approvalPage(standIn: PlexStandIn): string {
   return `<!doctype html><html><head><meta charset="utf-8"><title>Plex stand-in: approve a PIN</title>
 <meta http-equiv="refresh" content="5"><style>body{font-family:sans-serif;margin:2em}td,th{padding:.3em .8em;text-align:left}.ok{color:green}</style></head>
 <body><h1>Plex stand-in</h1><p>This page plays the part of plex.tv: approve a PIN as its owner would.
-Or play <a href="/demo/tv">a TV that shows a code</a> for a plex-link-code node to link.</p>
+Or play <a href="/demo/tv">a TV that shows a code</a> for a plex-link-code node to link, or
+<a href="/demo/player">players on the Plex server</a> for a plex-events node to hear.</p>
 <table><tr><th>PIN id</th><th>code</th><th>product</th><th>expires in</th><th></th></tr>${rows || '<tr><td colspan="5">No PIN is waiting. Make one with a plex-pin node.</td></tr>'}</table>
 ${serversTable(standIn)}</body></html>`;
 }
@@ -88,4 +130,28 @@ function tvPage(standIn: PlexStandIn, pin: StandInPin): string {
 <style>body{font-family:sans-serif;margin:2em}.code{font-size:4em;letter-spacing:.2em;font-family:monospace}.ok{color:green}</style></head>
 <body><h1>A TV to link</h1><p>This page plays a TV that asks to be linked to a Plex account, as plex.tv/link does.</p>
 <p class="code" data-pin="${pin.id}">${escapeHtml(pin.code)}</p>${state}<p><a href="/demo">Back to the stand-in</a></p></body></html>`;
+}
+
+/** Players on the server: start, pause, stop what plays, and make the server restart, for a plex-events node to hear. */
+function playerPage(standIn: PlexStandIn): string {
+  const button = (action: string, label: string) => `<form method="post" action="${action}"><button type="submit">${escapeHtml(label)}</button></form>`;
+  const rows = [...standIn.playback.sessions.values()].map((session) => {
+    const key = session.sessionKey;
+    const toggle = session.state === 'playing' ? button(`/demo/player/session/${key}/pause`, 'Pause') : button(`/demo/player/session/${key}/resume`, 'Play');
+    const what = [session.item.grandparentTitle, session.item.title].filter(Boolean).join(': ');
+    const actions = [toggle, button(`/demo/player/session/${key}/buffer`, 'Buffer'), button(`/demo/player/session/${key}/tick`, '+10 s'), button(`/demo/player/session/${key}/stop`, 'Stop')].join('');
+    return `<tr><td>${key}</td><td>${escapeHtml(session.user.title)}</td><td>${escapeHtml(what)}</td><td>${escapeHtml(session.player.title)}</td>`
+      + `<td>${session.state}</td><td>${Math.round(session.viewOffset / 1000)} s</td><td class="actions">${actions}</td></tr>`;
+  }).join('');
+  const starts = Object.entries(PLAYS).map(([name, play]) => button(`/demo/player/play/${name}`, play.label)).join('');
+  const sockets = standIn.playback.sockets;
+  return `<!doctype html><html><head><meta charset="utf-8"><title>Plex stand-in: players</title>
+<style>body{font-family:sans-serif;margin:2em}td,th{padding:.3em .8em;text-align:left}form{display:inline-block;margin:0 .3em .3em 0}.ok{color:green}</style></head>
+<body><h1>Players on the Plex server</h1><p>This page plays the people in front of the server's players: what they do, a
+plex-events node hears through the server's notifications. <span class="${sockets ? 'ok' : ''}">${sockets} notification connection${sockets === 1 ? '' : 's'} open.</span></p>
+<p>${starts}</p>
+<table><tr><th>session</th><th>who</th><th>what</th><th>where</th><th>state</th><th>at</th><th></th></tr>${rows || '<tr><td colspan="7">Nothing plays. Start something above.</td></tr>'}</table>
+<h2>The server</h2><p>${button('/demo/player/scan', 'Scan the library')}${button('/demo/player/drop', 'Drop the connections (a network drop)')}${button('/demo/player/restart', `Restart the server (away ${RESTART_DOWN_MS / 1000} s)`)}</p>
+<p>A restart takes this page away too for ${RESTART_DOWN_MS / 1000} seconds: reload it then.</p>
+<p><a href="/demo">Back to the stand-in</a></p></body></html>`;
 }
