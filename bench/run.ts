@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: every benchmark in one run, against the stand-in in a process of its own;
- * prints a table with the targets of issues 5 and 12 and writes JSON to bench/results/.
+ * prints a table with the targets of issues 5, 12 and 19 and writes JSON to bench/results/.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -13,12 +13,13 @@ import { benchHostileBodies } from './hostile-bodies';
 import { benchStartup } from './startup';
 import { benchPolling } from './polling';
 import { benchConnections } from './connections';
+import { benchEvents, type EventsResult } from './events';
 import { formatTable, type Row } from './stats';
 import { repoRoot } from '../dev/node-red-process';
 
 /** `npm run bench -- throughput polling` runs only those parts; none named: all of them. */
 const named = process.argv.slice(2);
-const runs = (part: 'validation' | 'jwt' | 'hostile' | 'throughput' | 'polling' | 'servers' | 'startup') => !named.length || named.includes(part);
+const runs = (part: 'validation' | 'jwt' | 'hostile' | 'throughput' | 'polling' | 'events' | 'servers' | 'startup') => !named.length || named.includes(part);
 
 async function main(): Promise<void> {
   const machine = `${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
@@ -42,6 +43,7 @@ async function main(): Promise<void> {
   const standIn = await startStandInProcess();
   let throughput: ThroughputResult[] | undefined;
   let polling;
+  let events: EventsResult | undefined;
   try {
     if (runs('throughput')) {
       throughput = await benchThroughput(standIn);
@@ -69,6 +71,24 @@ async function main(): Promise<void> {
       rows.push({ section, measure: 'requests/s sent', value: `${figures.requestsPerSecond} (${figures.expectedRequestsPerSecond} at the interval)` });
       rows.push({ section, measure: 'interval drift p50/p99/max', value: `${figures.driftMs.p50}/${figures.driftMs.p99}/${figures.driftMs.max} ms`, ...target(`< ${figures.intervalS * 500} ms`, figures.driftMs.p99 < figures.intervalS * 500) });
     }
+    if (runs('events')) {
+      events = await benchEvents(standIn);
+      const { latencyMs, atThousand } = events;
+      rows.push({ section: 'plex-events', measure: 'notification → msg on loopback, p50 / p99 (100 a second)', value: `${latencyMs.p50} / ${latencyMs.p99} ms`, target: 'p50 < 2 ms', met: latencyMs.p50 < 2 });
+      rows.push({
+        section: 'plex-events',
+        measure: `1,000 notifications a second for 5 s: msgs out (a second), p50 / p99`,
+        value: `${atThousand.received} (${atThousand.perSecond}/s), ${atThousand.p50Ms} / ${atThousand.p99Ms} ms`,
+        target: 'all, p99 < 100 ms',
+        met: atThousand.keptUp,
+      });
+      rows.push({
+        section: 'plex-events',
+        measure: `msgs a second one node sustains (${events.blast.sent} sent as fast as the server can; ${events.blast.received} came out)`,
+        value: String(events.maxMsgsPerSecond),
+      });
+      rows.push({ section: 'plex-events', measure: `memory per live session (${events.sessions} sessions, who and what kept)`, value: `${events.bytesPerSession} B` });
+    }
   } finally {
     await standIn.stop();
   }
@@ -86,7 +106,7 @@ async function main(): Promise<void> {
   const dir = path.join(repoRoot, 'bench', 'results');
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  fs.writeFileSync(file, JSON.stringify({ machine, validation, jwt, hostileBodies, throughput, polling, connections, startup, rows }, null, 2));
+  fs.writeFileSync(file, JSON.stringify({ machine, validation, jwt, hostileBodies, throughput, polling, events, connections, startup, rows }, null, 2));
   console.log(`\nwritten to ${path.relative(process.cwd(), file)}`);
 }
 
