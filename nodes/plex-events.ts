@@ -39,8 +39,8 @@ export = function (RED: NodeAPI): void {
     if (error.code === 'PLEX_TOKEN_REJECTED') return { fill: 'red', shape: 'ring', text: statusText(RED, 'sign-in-again') };
     if (error.code === 'PLEX_NOT_SIGNED_IN') return { fill: 'red', shape: 'ring', text: statusText(RED, 'events-not-signed-in') };
     if (error.code === 'PLEX_TLS') return { fill: 'red', shape: 'ring', text: statusText(RED, 'events-certificate') };
-    if (error.transient || error.kind === 'response') return { fill: 'yellow', shape: 'ring', text: statusText(RED, 'events-down', { time: clockTime(since) }) };
-    return { fill: 'red', shape: 'ring', text: errorStatus(RED, error) };
+    if (!error.transient && error.kind !== 'response') return { fill: 'red', shape: 'ring', text: errorStatus(RED, error) };
+    return { fill: 'yellow', shape: 'ring', text: statusText(RED, 'events-down', { time: clockTime(since) }) };
   }
 
   function PlexEvents(this: Node, config: PlexEventsConfig): void {
@@ -53,17 +53,28 @@ export = function (RED: NodeAPI): void {
     const reportTokenUse = eventTokenUse(RED, node, config.server, () => listener.retryNow());
     /** The code of the last fault warned about: one warning per outage and kind of fault, not one per try. */
     let warned: string | undefined;
+    /** While down, each try leaves the status alone: it keeps saying since when, or why. */
+    let down = false;
 
     const tracker = new PlaybackTracker({
       server: { sessions: (signal) => server().sessions(signal), about: (signal) => server().about(signal) },
       send: ({ topic, payload }) => node.send({ topic, payload }),
       warn: (text) => node.warn(text),
-      filters: { users: parseFilter(config.users), players: parseFilter(config.players), libraries: parseFilter(config.libraries), types: parseFilter(config.types) },
+      filters: {
+        users: parseFilter(config.users),
+        players: parseFilter(config.players),
+        libraries: parseFilter(config.libraries),
+        types: parseFilter(config.types),
+      },
       progressMs: Number.isFinite(progressSeconds) && progressSeconds > 0 ? progressSeconds * 1000 : 0,
     });
 
     const showState = (state: ListenerState) => {
-      if (state.state === 'connecting') return statusLine.show({ fill: 'blue', shape: 'ring', text: statusText(RED, 'events-connecting') });
+      if (state.state === 'connecting') {
+        if (!down) statusLine.show({ fill: 'blue', shape: 'ring', text: statusText(RED, 'events-connecting') });
+        return;
+      }
+      down = state.state === 'waiting';
       if (state.state === 'disconnected') return statusLine.show({ fill: 'grey', shape: 'ring', text: statusText(RED, 'events-disconnected') });
       if (state.state === 'connected') {
         warned = undefined;

@@ -1,5 +1,15 @@
 import type { Node, NodeDef } from 'node-red';
-import type { ClientIdentity, DeviceKey, HttpClient, MediaServerClient, PlexTvClient, PlexError, TlsSettings, TokenCheckResult, VerifiedPlexJwt } from '../../src/core';
+import type {
+  ClientIdentity,
+  DeviceKey,
+  HttpClient,
+  MediaServerClient,
+  PlexTvClient,
+  PlexError,
+  TlsSettings,
+  TokenCheckResult,
+  VerifiedPlexJwt,
+} from '../../src/core';
 import type { TokenHealth } from './token-health';
 
 export interface PlexAccountConfig extends NodeDef {

@@ -51,8 +51,10 @@ const sourceInfoSchema = new ResponseSchema<SourceInfoBody>('Plex Media Server s
 const sessionsSchema = new ResponseSchema<ListBody<'Metadata', SessionBody>>('Plex Media Server sessions', schemas.sessions);
 const rootSchema = new ResponseSchema<{ MediaContainer: { friendlyName?: string; machineIdentifier?: string } }>('Plex Media Server', schemas.serverRoot);
 const accountsSchema = new ResponseSchema<ListBody<'Account', { id: string | number; name?: string }>>('Plex Media Server accounts', schemas.accounts);
-const devicesSchema = new ResponseSchema<ListBody<'Device', { clientIdentifier: string; name?: string; platform?: string }>>('Plex Media Server devices', schemas.devices);
-const sectionsSchema = new ResponseSchema<ListBody<'Directory', { key: string | number; title?: string; type?: string }>>('Plex Media Server libraries', schemas.librarySections);
+type DeviceBody = { clientIdentifier: string; name?: string; platform?: string };
+type SectionBody = { key: string | number; title?: string; type?: string };
+const devicesSchema = new ResponseSchema<ListBody<'Device', DeviceBody>>('Plex Media Server devices', schemas.devices);
+const sectionsSchema = new ResponseSchema<ListBody<'Directory', SectionBody>>('Plex Media Server libraries', schemas.librarySections);
 
 /** Longest text kept from a server's description of a session: a hostile server cannot make each session cost a megabyte. */
 export const MAX_FIELD_CHARS = 500;
@@ -80,7 +82,14 @@ export interface PlayingSession {
   /** The player's state as the server lists it: playing, paused, buffering. */
   state: string | null;
   user: { id: string | null; title: string | null };
-  player: { title: string | null; product: string | null; platform: string | null; machineIdentifier: string | null; address: string | null; local: boolean | null };
+  player: {
+    title: string | null;
+    product: string | null;
+    platform: string | null;
+    machineIdentifier: string | null;
+    address: string | null;
+    local: boolean | null;
+  };
 }
 
 function playingSession(body: SessionBody): PlayingSession {
@@ -122,6 +131,12 @@ export interface NamedChoice {
   title: string;
   /** A library's kind (movie, show, artist, photo) or a player's platform. */
   kind?: string;
+}
+
+/** A choice as the server lists it; named by its id when the server gives no name. */
+function choice(id: string | number, title: string | undefined, kind?: string): NamedChoice {
+  const key = text(id)!;
+  return { id: key, title: text(title) || key, kind: text(kind) ?? undefined };
 }
 
 export interface TransientToken {
@@ -268,24 +283,21 @@ export class MediaServerClient {
   async accounts(token: string, signal?: AbortSignal): Promise<Checked<NamedChoice[]>> {
     const { value, warnings } = accountsSchema.check((await this.get('/accounts', NO_QUERY, token, signal)).body);
     const users = (value.MediaContainer.Account ?? []).filter((account) => String(account.id) !== '0');
-    return { value: users.map((account) => ({ id: text(account.id)!, title: text(account.name) ?? String(account.id) })), warnings };
+    return { value: users.map((account) => choice(account.id, account.name)), warnings };
   }
 
   /** The players that have connected to the server (GET /devices), by machineIdentifier. */
   async devices(token: string, signal?: AbortSignal): Promise<Checked<NamedChoice[]>> {
     const { value, warnings } = devicesSchema.check((await this.get('/devices', NO_QUERY, token, signal)).body);
     const players = (value.MediaContainer.Device ?? []).filter((device) => device.clientIdentifier);
-    return {
-      value: players.map((device) => ({ id: text(device.clientIdentifier)!, title: text(device.name) ?? device.clientIdentifier, kind: text(device.platform) ?? undefined })),
-      warnings,
-    };
+    return { value: players.map((device) => choice(device.clientIdentifier, device.name, device.platform)), warnings };
   }
 
   /** The server's libraries (GET /library/sections). */
   async librarySections(token: string, signal?: AbortSignal): Promise<Checked<NamedChoice[]>> {
     const { value, warnings } = sectionsSchema.check((await this.get('/library/sections', NO_QUERY, token, signal)).body);
     const sections = value.MediaContainer.Directory ?? [];
-    return { value: sections.map((section) => ({ id: text(section.key)!, title: text(section.title) ?? String(section.key), kind: text(section.type) ?? undefined })), warnings };
+    return { value: sections.map((section) => choice(section.key, section.title, section.type)), warnings };
   }
 
   /** Connection details of a source the server knows (Plex Media Server >= 1.15.4). */

@@ -479,24 +479,30 @@ export const serverRoot = {
   } as SchemaObject,
 };
 
+/** An object with these required fields and these typed properties. */
+function entry(required: string[], properties: Record<string, SchemaObject>): SchemaObject {
+  return { type: 'object', required, properties };
+}
+const aString: SchemaObject = { type: 'string' };
+const anInteger: SchemaObject = { type: 'integer' };
+
 /** GET /accounts: the users who have used the server. */
 export const accounts = {
-  documented: listContainer('Account', { type: 'object', required: ['id', 'name'], properties: { id: { type: 'integer' }, key: { type: 'string' }, name: { type: 'string' } } }),
-  relied: listContainer('Account', { type: 'object', required: ['id'], properties: { id: stringOrInteger, name: { type: 'string' } } }),
+  documented: listContainer('Account', entry(['id', 'name'], { id: anInteger, key: aString, name: aString })),
+  relied: listContainer('Account', entry(['id'], { id: stringOrInteger, name: aString })),
 };
 
 /** GET /devices: the players that have connected to the server. */
 export const devices = {
-  documented: listContainer('Device', {
-    type: 'object',
-    required: ['id', 'name', 'clientIdentifier'],
-    properties: { id: { type: 'integer' }, name: { type: 'string' }, platform: { type: 'string' }, clientIdentifier: { type: 'string' }, createdAt: { type: 'integer' } },
-  }),
-  relied: listContainer('Device', { type: 'object', required: ['clientIdentifier'], properties: { name: { type: 'string' }, platform: { type: 'string' }, clientIdentifier: { type: 'string' } } }),
+  documented: listContainer(
+    'Device',
+    entry(['id', 'name', 'clientIdentifier'], { id: anInteger, name: aString, platform: aString, clientIdentifier: aString, createdAt: anInteger }),
+  ),
+  relied: listContainer('Device', entry(['clientIdentifier'], { name: aString, platform: aString, clientIdentifier: aString })),
 };
 
 /** GET /library/sections: the server's libraries. */
 export const librarySections = {
-  documented: listContainer('Directory', { type: 'object', required: ['key', 'title', 'type'], properties: { key: { type: 'string' }, title: { type: 'string' }, type: { type: 'string' } } }),
-  relied: listContainer('Directory', { type: 'object', required: ['key'], properties: { key: stringOrInteger, title: { type: 'string' }, type: { type: 'string' } } }),
+  documented: listContainer('Directory', entry(['key', 'title', 'type'], { key: aString, title: aString, type: aString })),
+  relied: listContainer('Directory', entry(['key'], { key: stringOrInteger, title: aString, type: aString })),
 };
