@@ -210,7 +210,7 @@ export function approveKeyPin(standIn: PlexStandIn, pin: StandInPin, username: s
   return pin.approvedAccount;
 }
 
-function registerKey(standIn: PlexStandIn, jwk: StandInJwk, clientIdentifier: string, user: StandInUser): void {
+export function registerKey(standIn: PlexStandIn, jwk: StandInJwk, clientIdentifier: string, user: StandInUser): void {
   const taken = standIn.deviceKeys.get(jwk.kid);
   if (taken && taken.clientIdentifier !== clientIdentifier) throw new Refusal(422, 1099, 'Thumbprint Already Taken');
   standIn.deviceKeys.set(jwk.kid, { jwk, clientIdentifier, user });
@@ -218,8 +218,35 @@ function registerKey(standIn: PlexStandIn, jwk: StandInJwk, clientIdentifier: st
 
 async function issuePlexJwt(standIn: PlexStandIn, jose: Jose, clientId: string, kid: string, nonce: string, user: StandInUser): Promise<string> {
   const { token, expiresAt } = await standIn.signer.sign(jose, { clientId, kid, nonce, user, lifetimeSec: standIn.jwtLifetimeSec });
+  endClassicTokensOf(standIn, clientId);
   standIn.plexJwts.set(token, { clientIdentifier: clientId, kid, expiresAt, revoked: false });
   standIn.accountTokens.set(token, user);
   standIn.serverTokens.add(token);
+  return token;
+}
+
+/** A JWT issued for a device ends that device's classic token (streamarr PR #407), on plex.tv and on the servers. */
+function endClassicTokensOf(standIn: PlexStandIn, clientId: string): void {
+  for (const [token, owner] of standIn.classicTokenClients) {
+    if (owner !== clientId) continue;
+    standIn.classicTokenClients.delete(token);
+    standIn.accountTokens.delete(token);
+    standIn.serverTokens.delete(token);
+  }
+}
+
+/**
+ * The accessToken plex.tv lists for an owned server when resources is asked with a Plex JWT: a
+ * server-scoped JWT of ~536 characters (a shared server's stays classic). The server takes it
+ * only when it takes Plex JWTs at all.
+ */
+export async function serverScopedJwt(standIn: PlexStandIn, machineIdentifier: string, user: StandInUser, serverTokens: Set<string>): Promise<string> {
+  const key = `${machineIdentifier}|${user.id}`;
+  let token = standIn.serverScopedJwts.get(key);
+  if (!token) {
+    token = (await standIn.signer.sign(await loadJose(), { clientId: machineIdentifier, kid: `server-${machineIdentifier}`, nonce: randomUUID(), user, lifetimeSec: standIn.jwtLifetimeSec })).token;
+    standIn.serverScopedJwts.set(key, token);
+  }
+  serverTokens.add(token);
   return token;
 }

@@ -5,16 +5,31 @@ import { html, json, type Route } from './exchange';
 
 export const SERVER_VERSION = '1.41.3.9314-a0bfb8370';
 
+/** A Plex JWT, by its shape: the server refuses every one unless it takes Plex JWTs. */
+const isJwt = (token: string) => token.split('.').length === 3;
+
 export function mediaServerRoutes(standIn: PlexStandIn): Route[] {
-  /** An admin token of this server, or a transient token it made. */
-  const admitted = (token: string | undefined) => token !== undefined && (standIn.serverTokens.has(token) || standIn.transientTokens.has(token));
+  /** An admin token of this server, or a transient token it made; a Plex JWT only when the server takes them. */
+  const admitted = (token: string | undefined) =>
+    token !== undefined && (standIn.serverTokens.has(token) || standIn.transientTokens.has(token)) && (standIn.takesPlexJwts || !isJwt(token));
+  /** Real servers answer a Plex JWT with 401; an unknown classic token with 403. */
+  const refuse = (res: Parameters<typeof html>[0], token: string | undefined) =>
+    token !== undefined && isJwt(token) && !standIn.takesPlexJwts ? html(res, 401, '401 Unauthorized') : html(res, 403, '403 Forbidden');
   return [
+    {
+      method: 'GET',
+      path: /^\/$/,
+      handle({ res, token }) {
+        if (!admitted(token)) return html(res, 401, '401 Unauthorized');
+        json(res, 200, { MediaContainer: { size: 0, friendlyName: 'Stand-in server', machineIdentifier: standIn.machineIdentifier, version: SERVER_VERSION } });
+      },
+    },
     {
       method: '*',
       path: /^\/security\/token$/,
       handle({ req, res, url, token }) {
         if (url.searchParams.get('type') !== 'delegation' || url.searchParams.get('scope') !== 'all') return html(res, 400, '400 Bad Request');
-        if (!admitted(token)) return html(res, 403, '403 Forbidden');
+        if (!admitted(token)) return refuse(res, token);
         const transient = `transient-${randomBytes(16).toString('hex')}`;
         standIn.transientTokens.add(transient);
         if (standIn.serverXml || !String(req.headers.accept ?? '').includes('json')) {
@@ -30,7 +45,7 @@ export function mediaServerRoutes(standIn: PlexStandIn): Route[] {
       handle({ res, url, token }) {
         const source = url.searchParams.get('source') ?? '';
         if (!/^(server|provider):\/\/.+/.test(source)) return html(res, 400, '400 Bad Request');
-        if (!admitted(token)) return html(res, 403, '403 Forbidden');
+        if (!admitted(token)) return refuse(res, token);
         const device = standIn.sources.get(source);
         if (!device) return html(res, 404, '404 Not Found');
         json(res, 200, { MediaContainer: { size: 1, Device: device } });

@@ -15,3 +15,6 @@ export * from './token-renewer';
 export * from './resources';
 export * from './connections';
 export * from './timers';
+export * from './token-health';
+export * from './key-device';
+export * from './account';

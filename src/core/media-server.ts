@@ -29,6 +29,7 @@ interface SourceInfoBody {
 
 const transientTokenSchema = new ResponseSchema<TransientTokenBody>('Plex Media Server transient token', schemas.transientToken);
 const sourceInfoSchema = new ResponseSchema<SourceInfoBody>('Plex Media Server source information', schemas.sourceInfo);
+const identitySchema = new ResponseSchema<{ MediaContainer: { machineIdentifier: string } }>('Plex Media Server identity', schemas.identity);
 
 export interface TransientToken {
   token: string;
@@ -146,6 +147,30 @@ export class MediaServerClient {
     for (const [name, value] of Object.entries(query)) url.searchParams.set(name, value);
     this.lastUrl = { base, path, query, url };
     return url;
+  }
+
+  /**
+   * Whether the server at the address in use is the one with this machineIdentifier (GET
+   * /identity, no token): the proof an address needs before a token it has not seen goes there.
+   */
+  async answersAs(machineIdentifier: string, signal?: AbortSignal): Promise<boolean> {
+    const response = await this.http.request({ method: 'GET', url: new URL('/identity', this.baseUrl), headers: this.headers, signal, peer: 'Plex Media Server' });
+    return identitySchema.check(response.body).value.MediaContainer.machineIdentifier === machineIdentifier;
+  }
+
+  /**
+   * Whether the server at the address in use takes this token (GET / with it): true for an
+   * answer, false for a refusal (401, 403). Any other fault is thrown: it says nothing either way.
+   * Not followed to another address: the token goes only where answersAs was asked.
+   */
+  async takesToken(token: string, signal?: AbortSignal): Promise<boolean> {
+    try {
+      await this.http.request({ method: 'GET', url: new URL('/', this.baseUrl), headers: this.headers, token, signal, peer: 'Plex Media Server', bodyOptional: true });
+      return true;
+    } catch (error) {
+      if (error instanceof PlexError && error.kind === 'http' && (error.status === 401 || error.status === 403)) return false;
+      throw error;
+    }
   }
 
   /** A new delegation token, valid for up to 48 hours (less if the server restarts). */

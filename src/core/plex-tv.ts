@@ -5,7 +5,7 @@ import * as schemas from './schemas';
 import { PlexError, inputError } from './errors';
 import { checkedServers, type AccountServerWithToken } from './resources';
 import type { DeviceKey, PublicJwk } from './device-key';
-import { PlexJwtKeys, verifyPlexJwt, type VerifiedPlexJwt } from './plex-jwt';
+import { PlexJwtKeys, looksLikeJwt, verifyPlexJwt, type VerifiedPlexJwt } from './plex-jwt';
 
 export const DEFAULT_PLEX_TV_URL = 'https://plex.tv';
 /** The page where a 4-character PIN is typed in. */
@@ -164,8 +164,7 @@ const authKeysSchema = new ResponseSchema<{ keys: unknown[] }>('plex.tv keys', s
 
 /** A PIN made with a key; once approved, its authToken is a verified Plex JWT. */
 export interface KeyPinState extends PinState {
-  /** ISO 8601: when the Plex JWT expires. */
-  tokenExpiresAt?: string;
+  jwt?: VerifiedPlexJwt;
 }
 
 /** plex.tv's PIN and account operations for one client identity. */
@@ -256,22 +255,34 @@ export class PlexTvClient {
   async linkCode(code: unknown, token: string, signal?: AbortSignal): Promise<LinkedCode> {
     const linkable = parseLinkCode(code);
     try {
-      await this.http.request({
-        method: 'PUT',
-        url: this.url('/pins/link'),
-        // Both client libraries link as "Plex SSO", as plex.tv/link itself does.
-        headers: identityHeaders({ ...this.identity, product: LINK_PRODUCT }),
-        token,
-        body: { contentType: 'application/x-www-form-urlencoded', content: new URLSearchParams({ code: linkable }).toString() },
-        // 200, 201 or 204: plex.tv documents no body for a linked code.
-        bodyOptional: true,
-        signal,
-        peer: 'plex.tv',
-      });
+      await this.putLink(linkable, token, signal);
     } catch (error) {
       throw unknownCodeError(error, linkable);
     }
     return { code: linkable, linked: true };
+  }
+
+  /**
+   * Approves, as the account whose token this is, a PIN of our own (the account's key device's
+   * strong PIN), so that no person has to: the same call as linking a code.
+   */
+  async approvePin(code: string, token: string, signal?: AbortSignal): Promise<void> {
+    await this.putLink(code, token, signal);
+  }
+
+  private async putLink(code: string, token: string, signal?: AbortSignal): Promise<void> {
+    await this.http.request({
+      method: 'PUT',
+      url: this.url('/pins/link'),
+      // Both client libraries link as "Plex SSO", as plex.tv/link itself does.
+      headers: identityHeaders({ ...this.identity, product: LINK_PRODUCT }),
+      token,
+      body: { contentType: 'application/x-www-form-urlencoded', content: new URLSearchParams({ code }).toString() },
+      // 200, 201 or 204: plex.tv documents no body for a linked code.
+      bodyOptional: true,
+      signal,
+      peer: 'plex.tv',
+    });
   }
 
   /** The account's servers (GET /api/v2/resources), owned and shared, with their connections best first. */
@@ -324,7 +335,9 @@ export class PlexTvClient {
 
   /**
    * Looks at a PIN made with a key, showing a device JWT of that PIN's own (deviceJwtFor). An
-   * approved PIN's authToken is verified (verifyPlexJwt) before it is handed on.
+   * approved PIN's token must be a Plex JWT for this device: it is verified (verifyPlexJwt)
+   * before it is handed on, and a classic token handed back instead (plex.tv does that when the
+   * key did not take) is a fault, never taken for the JWT.
    */
   async checkPinWithKey(id: number, auth: { deviceJwt: string; kid: string }, signal?: AbortSignal): Promise<Checked<KeyPinState>> {
     const url = this.jwtUrl(`/pins/${id}`);
@@ -332,8 +345,11 @@ export class PlexTvClient {
     const response = await this.jwtRequest('GET', url, { signal });
     const { value: state, warnings } = this.pinStateOf(response.body);
     if (!state.authToken) return { value: state, warnings };
-    const verified = await this.verifyPlexJwt(state.authToken, auth.kid, signal);
-    return { value: { ...state, tokenExpiresAt: new Date(verified.expiresAt).toISOString() }, warnings };
+    if (!looksLikeJwt(state.authToken)) {
+      throw new PlexError('plex.tv handed back a classic token where the Plex JWT of the key device was expected', { kind: 'response', field: 'authToken' });
+    }
+    const jwt = await this.verifyPlexJwt(state.authToken, auth.kid, signal);
+    return { value: { ...state, jwt }, warnings };
   }
 
   /** A one-time nonce (5 minutes). */

@@ -102,18 +102,27 @@ export const RESOURCES_MAX_AGE_MS = 5 * 60_000;
 
 /** The account's servers, fetched once per key (account) and reused for at most maxAgeMs. */
 export class ResourcesCache {
-  private readonly entries = new Map<string, { at: number; servers: Promise<Checked<AccountServerWithToken[]>> }>();
+  private readonly entries = new Map<string, { at: number; servers: Promise<Checked<AccountServerWithToken[]>>; loading: boolean }>();
 
   constructor(private readonly maxAgeMs = RESOURCES_MAX_AGE_MS) {}
 
-  /** The cached list, or a new one from `load`; `fresh` skips the cache. A failed load is not kept. */
-  get(key: string, load: () => Promise<Checked<AccountServerWithToken[]>>, { fresh = false } = {}): Promise<Checked<AccountServerWithToken[]>> {
+  /**
+   * The cached list when it is at most `maxAgeMs` old (default: the cache's own age), else a new
+   * one from `load`. A list still loading is shared whatever the age asked for: it is of now.
+   * A failed load is not kept.
+   */
+  get(key: string, load: () => Promise<Checked<AccountServerWithToken[]>>, { maxAgeMs = this.maxAgeMs } = {}): Promise<Checked<AccountServerWithToken[]>> {
     const entry = this.entries.get(key);
-    if (entry && !fresh && Date.now() - entry.at < this.maxAgeMs) return entry.servers;
-    const servers = load();
-    const created = { at: Date.now(), servers };
+    if (entry && (entry.loading || Date.now() - entry.at < maxAgeMs)) return entry.servers;
+    const created = { at: Date.now(), servers: load(), loading: true };
     this.entries.set(key, created);
-    servers.catch(() => this.entries.get(key) === created && this.entries.delete(key));
-    return servers;
+    created.servers.then(
+      () => {
+        created.loading = false;
+        created.at = Date.now();
+      },
+      () => this.entries.get(key) === created && this.entries.delete(key),
+    );
+    return created.servers;
   }
 }

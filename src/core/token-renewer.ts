@@ -1,5 +1,5 @@
 import { PlexError } from './errors';
-import type { VerifiedPlexJwt } from './plex-jwt';
+import type { PlexJwtLifetime, VerifiedPlexJwt } from './plex-jwt';
 import { timerDelay } from './timers';
 
 /** Renew when less than this share of the token's lifetime is left (a day of Plex's 7). */
@@ -47,7 +47,7 @@ function asPlexError(error: unknown): PlexError {
  * backoff; a refusal (401, 422, ...) ends in onRejected and the renewer stops.
  */
 export class TokenRenewer {
-  private current?: VerifiedPlexJwt;
+  private current?: PlexJwtLifetime;
   /** Epoch ms of the last successful renewal. */
   private renewedAt?: number;
   private inflight?: Promise<VerifiedPlexJwt>;
@@ -66,7 +66,7 @@ export class TokenRenewer {
   }
 
   /** Takes a token (from a sign-in or as saved) and schedules its renewal. */
-  start(jwt: VerifiedPlexJwt): void {
+  start(jwt: PlexJwtLifetime): void {
     if (this.stopped) return;
     this.current = jwt;
     this.rejection = undefined;
@@ -82,7 +82,7 @@ export class TokenRenewer {
   }
 
   /** The token as it stands (undefined before start). */
-  get jwt(): VerifiedPlexJwt | undefined {
+  get jwt(): PlexJwtLifetime | undefined {
     return this.current;
   }
 
