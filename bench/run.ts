@@ -73,7 +73,11 @@ async function main(): Promise<void> {
     await standIn.stop();
   }
   const connections = runs('servers') ? await benchConnections() : undefined;
-  if (connections) rows.push({ section: 'servers', measure: `choosing among ${connections.candidates} connections, ${connections.silent} never answer (limit ${connections.limitMs / 1000} s; answering ones first: ${connections.bestOrderMs} ms)`, value: `${connections.worstOrderMs} ms`, target: '< 3500 ms', met: connections.worstOrderMs < 3500 });
+  if (connections) {
+    rows.push({ section: 'servers', measure: `choosing among ${connections.candidates} connections, ${connections.silent} never answer (limit ${connections.limitMs / 1000} s; answering ones first: ${connections.bestOrderMs} ms)`, value: `${connections.worstOrderMs} ms`, target: '< 3500 ms', met: connections.worstOrderMs < 3500 });
+    const { candidates, before, inFlight, silentMs, peakConnections } = connections.longList;
+    rows.push({ section: 'servers', measure: `${candidates} connections, the answering one after ${before} others: time when they never answer; connections open at once when they answer 503`, value: `${silentMs} ms; ${peakConnections}`, target: `≤ ${inFlight} open`, met: peakConnections <= inFlight });
+  }
   const startup = runs('startup') ? await benchStartup() : undefined;
   if (startup) {
     rows.push({ section: 'start-up', measure: `Node-RED start, bare ${startup.bareStartMs} ms, with package ${startup.withPackageStartMs} ms`, value: `+${startup.addedMs} ms`, target: '< 100 ms', met: startup.addedMs < 100 });
