@@ -1,5 +1,6 @@
 import Ajv, { type ErrorObject, type SchemaObject, type ValidateFunction } from 'ajv';
 import { PlexError } from './errors';
+import { isPlexDateTime } from './plex-date';
 
 export interface SchemaPair {
   documented: SchemaObject;
@@ -12,7 +13,8 @@ export interface Checked<T> {
   warnings: string[];
 }
 
-const ajv = new Ajv({ allErrors: true, strict: false, formats: { 'date-time': true } });
+/** "date-time" in the documented schemas: RFC 3339 or Plex's Go layout, with an offset either way (plex-date.ts). */
+const ajv = new Ajv({ allErrors: true, strict: false, formats: { 'date-time': isPlexDateTime } });
 
 /** "/MediaContainer/Device/Connection/0/port" becomes "MediaContainer.Device.Connection[0].port". */
 function fieldOf(error: ErrorObject): string {
