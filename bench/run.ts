@@ -9,7 +9,7 @@ import { startStandInProcess } from './stand-in-process';
 import { benchThroughput, type ThroughputResult } from './throughput';
 import { benchValidation } from './validation';
 import { benchJwt } from './jwt';
-import { benchHostileBodies } from './hostile-bodies';
+import { benchHostileBodies, benchHostileLists } from './hostile-bodies';
 import { benchStartup } from './startup';
 import { benchPolling } from './polling';
 import { benchConnections } from './connections';
@@ -37,6 +37,10 @@ async function main(): Promise<void> {
   const hostileBodies = runs('hostile') ? await benchHostileBodies() : [];
   for (const { name, status, stallMs } of hostileBodies) {
     rows.push({ section: 'hostile body', measure: `${name}, answered ${status}: event-loop stall`, value: `${stallMs} ms`, target: '< 50 ms', met: stallMs < 50 });
+  }
+  const hostileLists = runs('hostile') ? await benchHostileLists() : [];
+  for (const { name, stallMs } of hostileLists) {
+    rows.push({ section: 'hostile list', measure: `${name}: event-loop stall while read and checked`, value: `${stallMs} ms`, target: '< 50 ms', met: stallMs < 50 });
   }
 
   const standIn = await startStandInProcess();
@@ -90,7 +94,7 @@ async function main(): Promise<void> {
   const dir = path.join(repoRoot, 'bench', 'results');
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
-  fs.writeFileSync(file, JSON.stringify({ machine, validation, jwt, hostileBodies, throughput, polling, connections, startup, rows }, null, 2));
+  fs.writeFileSync(file, JSON.stringify({ machine, validation, jwt, hostileBodies, hostileLists, throughput, polling, connections, startup, rows }, null, 2));
   console.log(`\nwritten to ${path.relative(process.cwd(), file)}`);
 }
 

@@ -1,7 +1,7 @@
 import { type ClientIdentity, identityHeaders } from './identity';
 import { HttpClient } from './http';
 import { normaliseBaseUrl } from './plex-tv';
-import { ResponseSchema, type Checked } from './validate';
+import { ResponseSchema, cutList, type Checked } from './validate';
 import * as schemas from './schemas';
 import { PlexError, inputError } from './errors';
 
@@ -160,7 +160,10 @@ export class MediaServerClient {
   async sourceInfo(token: string, source: string, refresh: boolean, signal?: AbortSignal): Promise<Checked<SourceInfo>> {
     const query: Record<string, string> = { source: parseSource(source), ...(refresh ? { refresh: '1' } : {}) };
     const response = await this.get('/security/resources', query, token, signal);
-    const { value, warnings } = sourceInfoSchema.check(response.body);
+    const listed = cutList((response.body as { MediaContainer?: { Device?: unknown } } | null)?.MediaContainer?.Device, 'Connection', schemas.MAX_CONNECTIONS);
+    const checked = sourceInfoSchema.check(response.body);
+    const { value } = checked;
+    const warnings = listed === undefined ? checked.warnings : [...checked.warnings, `Plex Media Server source information lists ${listed} connections; only the first ${schemas.MAX_CONNECTIONS} are passed on`];
     const device = value.MediaContainer.Device;
     return {
       value: {

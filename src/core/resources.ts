@@ -2,7 +2,7 @@
  * The account's Plex Media Servers as plex.tv lists them (GET /api/v2/resources), each with
  * its connections best first. See "Finding the account's servers" in plex-facts.md.
  */
-import { ResponseSchema, type Checked } from './validate';
+import { ResponseSchema, cutList, type Checked } from './validate';
 import * as schemas from './schemas';
 
 /** One way to reach a server, as plex.tv lists it. */
@@ -93,8 +93,12 @@ export function publicServer({ accessToken: _token, ...server }: AccountServerWi
 
 /** The account's servers, owned and shared, with their access tokens, from plex.tv's answer to /api/v2/resources. */
 export function checkedServers(body: unknown): Checked<AccountServerWithToken[]> {
+  // Past MAX_DEVICES the check refuses the answer: no device beyond is looked at.
+  const devices = Array.isArray(body) ? body.slice(0, schemas.MAX_DEVICES) : [];
+  const cut = devices.filter((device) => cutList(device, 'connections', schemas.MAX_CONNECTIONS) !== undefined).length;
   const { value, warnings } = resourcesSchema.check(body);
-  return { value: serversOf(value), warnings };
+  const cutWarning = `plex.tv resources: ${cut} device(s) list more than ${schemas.MAX_CONNECTIONS} connections; only their first ${schemas.MAX_CONNECTIONS} are tried`;
+  return { value: serversOf(value), warnings: cut ? [...warnings, cutWarning] : warnings };
 }
 
 /** How long a list of the account's servers is reused before plex.tv is asked again. */

@@ -17,6 +17,8 @@ interface XmlElement {
 
 /** Plex nests three or four levels; anything far deeper is junk, and would overflow the stack later. */
 export const MAX_XML_DEPTH = 32;
+/** Far more elements than a Plex answer in XML holds: a megabyte of "<a/>" would take 100-300 ms to read and shape, this many about 10. */
+export const MAX_XML_ELEMENTS = 5_000;
 
 /** Attributes XML writes as strings but JSON as numbers or booleans. */
 const NUMERIC = new Set(['id', 'expiresIn', 'port', 'size', 'offset', 'totalSize']);
@@ -125,6 +127,7 @@ function readMarkup(xml: string, start: number): Markup {
 function parseElements(xml: string): XmlElement | undefined {
   const stack: XmlElement[] = [];
   let root: XmlElement | undefined;
+  let elements = 0;
   for (let at = xml.indexOf('<'); at >= 0; ) {
     const markup = readMarkup(xml, at);
     if (markup.end < 0) break;
@@ -136,6 +139,7 @@ function parseElements(xml: string): XmlElement | undefined {
       continue;
     }
     if (stack.length >= MAX_XML_DEPTH) throw new Error(`nested deeper than ${MAX_XML_DEPTH} levels`);
+    if (++elements > MAX_XML_ELEMENTS) throw new Error(`more than ${MAX_XML_ELEMENTS} elements`);
     if (stack.length) stack[stack.length - 1].children.push(markup.element);
     else root = markup.element;
     if (!markup.selfClosing) stack.push(markup.element);
@@ -168,7 +172,8 @@ function toJsonShape(element: XmlElement): Record<string, unknown> {
  * `<MediaContainer size="0" token="t"/>` becomes `{ MediaContainer: { size: 0, token: "t" } }`;
  * any other root (plex.tv's `<pin>`, `<user>`, `<errors>`) becomes its own attributes and
  * children, as plex.tv's JSON is. Undefined when the text holds no element. Throws (an Error
- * saying why) for XML nested deeper than MAX_XML_DEPTH levels, which no Plex answer is.
+ * saying why) for XML nested deeper than MAX_XML_DEPTH levels or of more than MAX_XML_ELEMENTS
+ * elements, which no Plex answer is.
  */
 export function parsePlexXml(xml: string): Record<string, unknown> | undefined {
   const root = parseElements(xml);
