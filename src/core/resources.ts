@@ -66,10 +66,13 @@ export function rankConnections(connections: readonly ServerConnection[], owned:
   return connections.filter((connection) => owned || !connection.local).sort((a, b) => rankOf(a) - rankOf(b));
 }
 
-/** The devices that provide "server" (a comma-separated list), with their connections ranked. */
+/** "server" as one item of a comma-separated list; a test, not a split, for a peer's string may hold a million commas. */
+const PROVIDES_SERVER = /(?:^|,)\s*server\s*(?:,|$)/;
+
+/** The devices that provide "server", with their connections ranked. */
 export function serversOf(devices: readonly DeviceBody[]): AccountServerWithToken[] {
   return devices
-    .filter((device) => device.provides.split(',').map((part) => part.trim()).includes('server'))
+    .filter((device) => PROVIDES_SERVER.test(device.provides))
     .map((device) => ({
       name: device.name,
       machineIdentifier: device.clientIdentifier,

@@ -28,6 +28,7 @@ export const HOSTILE_BODIES: ReadonlyArray<{ name: string; body: string }> = [
   { name: '"<!DOCTYPE" never closed', body: filled(PROLOG, '<!DOCTYPE') },
   { name: 'attribute values never closed (<a x=")', body: filled(PROLOG, '<a x="') },
   { name: 'quoted values that nest', body: filled(`${PROLOG}<a x='`, '<a y="') },
+  { name: '180,000 attributes in one tag', body: filled(`${PROLOG}<MediaContainer`, ' a=""', '/>') },
 ];
 
 /** The longest the event loop stood still while `run` ran, in milliseconds. */
@@ -97,6 +98,7 @@ const strayingDevices = jsonList(strayingDevice('n'.repeat(30)));
 // Within the cap on devices: the answer is used, and its warning names the first drift only.
 const strayingDevicesWithinCap = jsonList(strayingDevice('n'.repeat(350)), { count: MAX_DEVICES });
 const manyKeys = jsonList(plexKey, { head: '{"keys":[', tail: ']}' });
+const commas = ','.repeat(1_000_000);
 const manyConnections = jsonList('{"uri":"http://10.0.0.1:32400"}', { head: '{"MediaContainer":{"size":1,"Device":{"name":"n","Connection":[', tail: ']}}}', count: 20_000 });
 
 /**
@@ -115,6 +117,10 @@ export const HOSTILE_LISTS: ReadonlyArray<{ name: string; body: string; valid: s
   {
     name: `resources: ${strayingDevicesWithinCap.count} devices of 500 bytes that stray in every documented field`, body: strayingDevicesWithinCap.body, valid: '[]', call: servers,
     ends: { warning: /^plex\.tv resources strays from the documented schema: \[0\]\.product is missing$/ },
+  },
+  {
+    name: 'resources: a device that provides a million commas', body: JSON.stringify([{ name: 'n', clientIdentifier: 'c', provides: commas, owned: true, connections: [] }]),
+    valid: '[]', call: servers, ends: { warning: /^plex\.tv resources strays from the documented schema: \[0\]\.product is missing$/ },
   },
   {
     name: `auth keys: ${manyKeys.count} Ed25519 keys`, body: manyKeys.body, valid: '{"keys":[]}', call: keys,

@@ -7,7 +7,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { HttpClient, MediaServerClient, PlexTvClient, ResponseSchema, checkedServers, MAX_JSON_CONTAINERS, type PlexError } from '../../src/core';
-import { parsePlexXml, MAX_XML_ELEMENTS } from '../../src/core/xml';
+import { parsePlexXml, MAX_XML_ATTRIBUTES, MAX_XML_ELEMENTS } from '../../src/core/xml';
 import * as schemas from '../../src/core/schemas';
 import { MAX_CONNECTIONS, MAX_DEVICES, MAX_PLEX_KEYS } from '../../src/core/schemas';
 import { serve, answer, plexErrorOf, type Loopback } from './loopback';
@@ -49,6 +49,12 @@ describe('the account\'s servers (/api/v2/resources)', () => {
     // The devices here stray from the documented schema too: that warning comes first.
     assert.deepEqual(warnings.slice(1), [`plex.tv resources: 2 device(s) list more than ${MAX_CONNECTIONS} connections; only their first ${MAX_CONNECTIONS} are tried`]);
     assert.equal(checkedServers([device('usual', MAX_CONNECTIONS)]).warnings.length, 1);
+  });
+
+  it('finds "server" as one item of provides however it is spaced, and only as a whole item', () => {
+    const provides = ['server', 'client, server ,player', 'player,server', ' server', 'servers', 'client,player', 'media-server', ''];
+    const found = checkedServers(provides.map((each, i) => ({ ...device(`d${i}`, 0), provides: each }))).value.map((server) => server.name);
+    assert.deepEqual(found, ['d0', 'd1', 'd2', 'd3']);
   });
 
   it('names only the first drift of an answer with a list (each of thousands of entries may stray); an answer without one, every drift', () => {
@@ -129,11 +135,18 @@ describe('what a body may hold', () => {
     assert.equal((await plexErrorOf(get())).plexMessage, 'Forbidden');
   });
 
-  it(`XML: ${MAX_XML_ELEMENTS} elements are read, one more is refused`, async () => {
+  it(`XML: ${MAX_XML_ELEMENTS} elements and ${MAX_XML_ATTRIBUTES} attributes are read, one more is refused`, async () => {
     const xml = (connections: number) => `<MediaContainer size="1"><Device name="n">${'<Connection uri="http://a:1"/>'.repeat(connections)}</Device></MediaContainer>`;
     const root = parsePlexXml(xml(MAX_XML_ELEMENTS - 2)) as { MediaContainer: { Device: { Connection: unknown[] } } };
     assert.equal(root.MediaContainer.Device.Connection.length, MAX_XML_ELEMENTS - 2);
     assert.throws(() => parsePlexXml(xml(MAX_XML_ELEMENTS - 1)), { message: `more than ${MAX_XML_ELEMENTS} elements` });
+    // Attributes count across elements: the last tag passes the cap.
+    const attributes = (count: number) => ` a=""`.repeat(count);
+    const half = MAX_XML_ATTRIBUTES / 2;
+    assert.ok(parsePlexXml(`<MediaContainer${attributes(half)}><Device${attributes(half)}/></MediaContainer>`));
+    assert.throws(() => parsePlexXml(`<MediaContainer${attributes(half)}><Device${attributes(half + 1)}/></MediaContainer>`), {
+      message: `more than ${MAX_XML_ATTRIBUTES} attributes`,
+    });
     status = 200;
     contentType = 'application/xml';
     body = xml(MAX_XML_ELEMENTS);
