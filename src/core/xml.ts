@@ -79,7 +79,7 @@ const SKIPPED: Array<[open: string, close: string]> = [['<!--', '-->'], ['<?', '
  * Reads the tag that starts at `start` ("<"). Something that is not a tag is skipped only as
  * far as it was read, never read again; the end is -1 when the rest of the text is inside it
  * (an unterminated comment, prolog, doctype or quoted value). Throws when a tag holds more
- * than `attributesLeft` attributes, before any of them is copied.
+ * than `attributesLeft` attributes, as soon as it has read one more.
  */
 function readMarkup(xml: string, start: number, attributesLeft: number): Markup {
   const second = xml[start + 1];
@@ -103,7 +103,6 @@ function readMarkup(xml: string, start: number, attributesLeft: number): Markup 
     const next = xml.charCodeAt(afterSpace);
     const selfClosing = next === 47 && xml.charCodeAt(afterSpace + 1) === 62; // "/>"
     if (next === 62 || selfClosing) {
-      if (bounds.length / 4 > attributesLeft) throw new Error(`more than ${MAX_XML_ATTRIBUTES} attributes`);
       const element: XmlElement = { name: xml.slice(nameStart, nameEnd), attributes: [], children: [] };
       for (let i = 0; i < bounds.length; i += 4) {
         const key = xml.slice(bounds[i], bounds[i + 1]);
@@ -123,6 +122,8 @@ function readMarkup(xml: string, start: number, attributesLeft: number): Markup 
     const valueEnd = xml.indexOf(quote, quoteAt + 1);
     if (valueEnd < 0) return { tag: false, end: -1 };
     bounds.push(afterSpace, keyEnd, quoteAt + 1, valueEnd);
+    // Checked as they are read: a hostile tag is not read to its end first, closed or not.
+    if (bounds.length > attributesLeft * 4) throw new Error(`more than ${MAX_XML_ATTRIBUTES} attributes`);
     at = valueEnd + 1;
   }
 }
