@@ -161,9 +161,8 @@ export class MediaServerClient {
     const query: Record<string, string> = { source: parseSource(source), ...(refresh ? { refresh: '1' } : {}) };
     const response = await this.get('/security/resources', query, token, signal);
     const listed = cutList((response.body as { MediaContainer?: { Device?: unknown } } | null)?.MediaContainer?.Device, 'Connection', schemas.MAX_CONNECTIONS);
-    const checked = sourceInfoSchema.check(response.body);
-    const { value } = checked;
-    const warnings = listed === undefined ? checked.warnings : [...checked.warnings, `Plex Media Server source information lists ${listed} connections; only the first ${schemas.MAX_CONNECTIONS} are passed on`];
+    const { value, warnings } = sourceInfoSchema.check(response.body);
+    if (listed !== undefined) warnings.push(`Plex Media Server source information lists ${listed} connections; only the first ${schemas.MAX_CONNECTIONS} are passed on`);
     const device = value.MediaContainer.Device;
     return {
       value: {

@@ -100,8 +100,8 @@ export function checkedServers(body: unknown): Checked<AccountServerWithToken[]>
   const devices = Array.isArray(body) ? body.slice(0, schemas.MAX_DEVICES) : [];
   const cut = devices.filter((device) => cutList(device, 'connections', schemas.MAX_CONNECTIONS) !== undefined).length;
   const { value, warnings } = resourcesSchema.check(body);
-  const cutWarning = `plex.tv resources: ${cut} device(s) list more than ${schemas.MAX_CONNECTIONS} connections; only their first ${schemas.MAX_CONNECTIONS} are tried`;
-  return { value: serversOf(value), warnings: cut ? [...warnings, cutWarning] : warnings };
+  if (cut) warnings.push(`plex.tv resources: ${cut} device(s) list more than ${schemas.MAX_CONNECTIONS} connections; only their first ${schemas.MAX_CONNECTIONS} are tried`);
+  return { value: serversOf(value), warnings };
 }
 
 /** How long a list of the account's servers is reused before plex.tv is asked again. */

@@ -7,6 +7,7 @@
 import type { SchemaObject } from 'ajv';
 
 const nullableString = { type: ['string', 'null'] };
+const YEAR_SECONDS = 365 * 24 * 3600;
 
 /*
  * Caps on a peer's lists, checked before anything else of them (checking a list of millions,
@@ -22,7 +23,6 @@ export const MAX_DEVICES = 2000;
 export const MAX_CONNECTIONS = 64;
 /** /api/v2/auth/keys: plex.tv lists 1 to 3. Refused: a cut could drop the signing key and make a good JWT look forged. */
 export const MAX_PLEX_KEYS = 8;
-const YEAR_SECONDS = 365 * 24 * 3600;
 
 const errors: SchemaObject = {
   type: 'object',

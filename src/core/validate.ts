@@ -56,7 +56,7 @@ export class ResponseSchema<T> {
     return this.compiled;
   }
 
-  /** Throws a PlexError naming the field when a relied-on field is missing or mistyped. */
+  /** Throws a PlexError naming the field when a relied-on field is missing or mistyped. The warnings are a new array: a caller may add its own. */
   check(body: unknown): Checked<T> {
     const { documented, relied } = this.validators();
     // Relied first, always: the documented schema is looser in places (a PIN id of 0, a connection without uri).
