@@ -3,6 +3,7 @@ export * from './errors';
 export * from './identity';
 export * from './http';
 export * from './validate';
+export * from './plex-date';
 export * from './plex-tv';
 export * from './media-server';
 export * from './pin-poller';

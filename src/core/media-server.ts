@@ -1,7 +1,7 @@
 import { type ClientIdentity, identityHeaders } from './identity';
 import { HttpClient } from './http';
 import { normaliseBaseUrl } from './plex-tv';
-import { ResponseSchema, type Checked } from './validate';
+import { ResponseSchema, cutList, type Checked } from './validate';
 import * as schemas from './schemas';
 import { PlexError, inputError } from './errors';
 
@@ -185,7 +185,9 @@ export class MediaServerClient {
   async sourceInfo(token: string, source: string, refresh: boolean, signal?: AbortSignal): Promise<Checked<SourceInfo>> {
     const query: Record<string, string> = { source: parseSource(source), ...(refresh ? { refresh: '1' } : {}) };
     const response = await this.get('/security/resources', query, token, signal);
+    const listed = cutList((response.body as { MediaContainer?: { Device?: unknown } } | null)?.MediaContainer?.Device, 'Connection', schemas.MAX_CONNECTIONS);
     const { value, warnings } = sourceInfoSchema.check(response.body);
+    if (listed !== undefined) warnings.push(`Plex Media Server source information lists ${listed} connections; only the first ${schemas.MAX_CONNECTIONS} are passed on`);
     const device = value.MediaContainer.Device;
     return {
       value: {

@@ -6,6 +6,7 @@ import { PlexError, inputError } from './errors';
 import { checkedServers, type AccountServerWithToken } from './resources';
 import type { DeviceKey, PublicJwk } from './device-key';
 import { PlexJwtKeys, looksLikeJwt, verifyPlexJwt, type VerifiedPlexJwt } from './plex-jwt';
+import { readPlexDate } from './plex-date';
 
 export const DEFAULT_PLEX_TV_URL = 'https://plex.tv';
 /** The page where a 4-character PIN is typed in. */
@@ -129,14 +130,23 @@ export function buildAuthUrl(identity: ClientIdentity, code: string, forwardUrl?
 }
 
 /**
- * When a PIN expires: from expiresAt, else from expiresIn (the schema keeps that within a
- * year, so the date is always valid); undefined when the answer gives neither in usable form.
+ * When a PIN expires: from expiresAt (in either of Plex's forms), else from expiresIn (the
+ * schema keeps that within a year, so the date is always valid); undefined when the answer
+ * gives neither in usable form. An expiresAt without an offset is read as UTC, with a warning.
  */
-function expiryOf(body: PinBody, now: number): { expiresAt: string; expiresIn: number } | undefined {
-  const at = body.expiresAt === undefined ? NaN : Date.parse(body.expiresAt);
-  if (!Number.isNaN(at)) return { expiresAt: new Date(at).toISOString(), expiresIn: body.expiresIn ?? Math.round((at - now) / 1000) };
+function expiryOf(body: PinBody, now: number): { expiresAt: string; expiresIn: number; warning?: string } | undefined {
+  const at = body.expiresAt === undefined ? undefined : readPlexDate(body.expiresAt, 'expiresAt');
+  if (at) {
+    const expiresIn = body.expiresIn ?? Math.round((at.epochMs - now) / 1000);
+    return { expiresAt: new Date(at.epochMs).toISOString(), expiresIn, ...(at.warning ? { warning: `plex.tv PIN: ${at.warning}` } : {}) };
+  }
   if (body.expiresIn === undefined) return undefined;
   return { expiresAt: new Date(now + body.expiresIn * 1000).toISOString(), expiresIn: body.expiresIn };
+}
+
+/** The schema's warnings and the expiry's, if any. */
+function withExpiryWarning(warnings: string[], expiry: { warning?: string } | undefined): string[] {
+  return expiry?.warning ? [...warnings, expiry.warning] : warnings;
 }
 
 /** A base URL that only an absolute http(s) URL passes, with any trailing slash removed. */
@@ -223,7 +233,7 @@ export class PlexTvClient {
         expiresIn,
         clientIdentifier: this.identity.clientIdentifier,
       },
-      warnings,
+      warnings: withExpiryWarning(warnings, expiry),
     };
   }
 
@@ -245,7 +255,7 @@ export class PlexTvClient {
     const expiry = expiryOf(body, Date.now());
     if (expiry) state.expiresAt = expiry.expiresAt;
     if (body.newRegistration !== undefined) state.newRegistration = body.newRegistration;
-    return { value: state, warnings };
+    return { value: state, warnings: withExpiryWarning(warnings, expiry) };
   }
 
   /**

@@ -2,7 +2,7 @@
  * The account's Plex Media Servers as plex.tv lists them (GET /api/v2/resources), each with
  * its connections best first. See "Finding the account's servers" in plex-facts.md.
  */
-import { ResponseSchema, type Checked } from './validate';
+import { ResponseSchema, cutList, type Checked } from './validate';
 import * as schemas from './schemas';
 
 /** One way to reach a server, as plex.tv lists it. */
@@ -66,10 +66,13 @@ export function rankConnections(connections: readonly ServerConnection[], owned:
   return connections.filter((connection) => owned || !connection.local).sort((a, b) => rankOf(a) - rankOf(b));
 }
 
-/** The devices that provide "server" (a comma-separated list), with their connections ranked. */
+/** "server" as one item of a comma-separated list; a test, not a split, for a peer's string may hold a million commas. */
+const PROVIDES_SERVER = /(?:^|,)\s*server\s*(?:,|$)/;
+
+/** The devices that provide "server", with their connections ranked. */
 export function serversOf(devices: readonly DeviceBody[]): AccountServerWithToken[] {
   return devices
-    .filter((device) => device.provides.split(',').map((part) => part.trim()).includes('server'))
+    .filter((device) => PROVIDES_SERVER.test(device.provides))
     .map((device) => ({
       name: device.name,
       machineIdentifier: device.clientIdentifier,
@@ -93,7 +96,11 @@ export function publicServer({ accessToken: _token, ...server }: AccountServerWi
 
 /** The account's servers, owned and shared, with their access tokens, from plex.tv's answer to /api/v2/resources. */
 export function checkedServers(body: unknown): Checked<AccountServerWithToken[]> {
+  // Past MAX_DEVICES the check refuses the answer: no device beyond is looked at.
+  const devices = Array.isArray(body) ? body.slice(0, schemas.MAX_DEVICES) : [];
+  const cut = devices.filter((device) => cutList(device, 'connections', schemas.MAX_CONNECTIONS) !== undefined).length;
   const { value, warnings } = resourcesSchema.check(body);
+  if (cut) warnings.push(`plex.tv resources: ${cut} device(s) list more than ${schemas.MAX_CONNECTIONS} connections; only their first ${schemas.MAX_CONNECTIONS} are tried`);
   return { value: serversOf(value), warnings };
 }
 
