@@ -135,27 +135,19 @@ export function registerAccountRoutes(RED: NodeAPI): void {
   RED.httpAdmin.post('/plex-auth/accounts/:id/pin', write, route(async (req) => {
     const id = accountId(req);
     const asked = targetFromBody(req);
+    let askedUrl: string;
+    try {
+      askedUrl = normaliseBaseUrl(asked.url, 'plex.tv URL').href;
+    } catch (error) {
+      throw new RouteError(400, (error as Error).message);
+    }
     const opened = openAccount(RED, id, { undeployed: asked });
     opened.close();
-    let target = asked;
-    if (opened.form !== 'undeployed') {
-      let askedUrl: string;
-      try {
-        askedUrl = normaliseBaseUrl(asked.url, 'plex.tv URL').href;
-      } catch (error) {
-        throw new RouteError(400, (error as Error).message);
-      }
-      if (askedUrl !== normaliseBaseUrl(opened.target.url, 'plex.tv URL').href) throw new RouteError(409, t(RED, 'admin.deploy-url-first'));
-      target = opened.target;
-    }
+    if (opened.form !== 'undeployed' && askedUrl !== normaliseBaseUrl(opened.target.url, 'plex.tv URL').href) throw new RouteError(409, t(RED, 'admin.deploy-url-first'));
+    const target = opened.form === 'undeployed' ? asked : opened.target;
     const http = new HttpClient();
     try {
-      let plexTv: PlexTvClient;
-      try {
-        plexTv = new PlexTvClient(target.identity, http, target.url);
-      } catch (error) {
-        throw new RouteError(400, (error as Error).message);
-      }
+      const plexTv = new PlexTvClient(target.identity, http, target.url);
       const strong = (await plexTv.createPin({ strong: true })).value;
       // plex.tv/link only takes 4-character codes: a second PIN for people who sign in on another device.
       const link = await plexTv.createPin({ strong: false }).then((pin) => pin.value, () => undefined);

@@ -74,7 +74,9 @@ export function openAccount(RED: NodeAPI, id: string, options: { undeployed?: Pl
   }
   const credentials = RED.nodes.getCredentials(id) as AccountCredentials | undefined;
   const signedIn = dialogSignIns.get(id);
-  const target = signedIn && signedIn.token === fingerprint(credentials?.token) ? signedIn : options.undeployed;
+  // Where the dialog signed it in, while it holds the token it got there (or none: then nothing can go anywhere).
+  const held = fingerprint(credentials?.token);
+  const target = signedIn && (signedIn.token === held || held === '') ? signedIn : options.undeployed;
   if (!target) throw signedIn ? new RouteError(409, t(RED, 'admin.no-plex-tv-url')) : unknown();
   return opened(RED, id, 'undeployed', target, { auth: 'token', storage: new CredentialsStore(RED, id) });
 }

@@ -98,7 +98,7 @@ describe('plex-transient-token', () => {
     await loadUnderTest(standIn, 'plex-transient-token', { server: 'srv' }, { token: null });
     const result = await outcome({});
     assert.ok('error' in result);
-    assert.match(result.error.message, /plex-auth\.error\.no-token/);
+    assert.match(result.error.message, /not signed in/);
   });
 
   for (const [url, problem] of [['', /server URL is empty/], ['not a url', /is not a URL/], ['http://192.168.1.20:32400/web/index.html', /must not have a path/]] as const) {

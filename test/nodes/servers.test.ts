@@ -83,7 +83,7 @@ describe('plex-servers and a plex-server that follows its server', () => {
       const calls = server.standIn.requests.slice(seen);
       assert.ok(calls.some((r) => r.path === '/identity'), 'asked who it is first');
       assert.equal(calls.filter((r) => r.path.startsWith('/security/token')).pop()?.headers['x-plex-token'], ACCOUNT_TOKEN);
-      assert.equal((helper.getNode('srv') as any).client.address, server.standIn.url, 'uses the new address');
+      assert.equal((helper.getNode('srv') as any).server.client.address, server.standIn.url, 'uses the new address');
       assert.ok(decoy.requests.some((r) => r.path === '/identity'), 'the decoy was asked who it is');
       assert.deepEqual(tokensSeenBy(decoy), [], 'the decoy never got a token');
 
