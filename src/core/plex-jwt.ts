@@ -72,11 +72,6 @@ export async function storedJwtLifetime(token: string): Promise<PlexJwtLifetime 
 /** A Plex JWT lives 7 days. */
 export const PLEX_JWT_LIFETIME_MS = 7 * 24 * 3600_000;
 
-/** Whether an error is verifyPlexJwt refusing a token (not a fault on the way to plex.tv's keys). */
-export function isPlexJwtRefusal(error: unknown): error is PlexError {
-  return error instanceof PlexError && error.kind === 'response' && error.message.startsWith(REFUSED);
-}
-
 /**
  * plex.tv's public keys (GET /api/v2/auth/keys), imported once. Keys that are not Ed25519
  * are left out: only EdDSA is accepted.
