@@ -1,4 +1,5 @@
 import type { Node, NodeAPI, NodeDef } from 'node-red';
+import { PlexError } from '../src/core';
 import { FlowNode } from './lib/flow-node';
 import { statusText } from './lib/status';
 import { accountNode, usableAccount } from './lib/config-nodes';
@@ -12,7 +13,7 @@ export = function (RED: NodeAPI): void {
     RED.nodes.createNode(this, config);
     const node = this;
     const flow = new FlowNode(RED, node);
-    flow.watchHealth(accountNode(RED, config.account)?.account?.health);
+    flow.watchToken(accountNode(RED, config.account)?.account);
 
     flow.handleInput(async ({ msg, send, signal, status }) => {
       const account = usableAccount(RED, config.account);
@@ -21,6 +22,9 @@ export = function (RED: NodeAPI): void {
       msg.payload = linked;
       status({ fill: 'green', shape: 'dot', text: statusText(RED, 'linked', { code: linked.code }) });
       send(msg);
+    }, {
+      // plex.tv's 404 says the code is unknown or expired: the status says so, msg.error keeps the HTTP status.
+      errorStatus: (error) => (error instanceof PlexError && error.status === 404 ? statusText(RED, 'code-unknown') : undefined),
     });
   }
 

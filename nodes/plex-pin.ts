@@ -16,7 +16,8 @@ export = function (RED: NodeAPI): void {
     RED.nodes.createNode(this, config);
     const node = this;
     const flow = new FlowNode(RED, node);
-    flow.watchHealth(accountNode(RED, config.account)?.account?.health);
+    // A PIN is how an account gets a token: no "not signed in" here, only "sign in again".
+    flow.watchToken(accountNode(RED, config.account)?.account, { needsToken: false });
     const strong = config.strong !== false;
 
     // A PIN is always classic, on the account's own identifier: its token is what servers take (an account with auth "jwt" makes its key device after the sign-in).

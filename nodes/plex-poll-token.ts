@@ -60,7 +60,7 @@ export = function (RED: NodeAPI): void {
   function PlexPollToken(this: Node, config: PlexPollTokenConfig): void {
     RED.nodes.createNode(this, config);
     const node = this;
-    new FlowNode(RED, node).watchHealth(accountNode(RED, config.account)?.account?.health);
+    new FlowNode(RED, node).watchToken(accountNode(RED, config.account)?.account, { needsToken: false });
     const intervalMs = Math.max(1, Number(config.interval) || 2) * 1000;
     const timeoutMs = Math.max(0, Number(config.timeout) || 0) * 1000;
     const waiters = new Map<number, Waiter[]>();

@@ -1,5 +1,5 @@
 import type { Node, NodeAPI } from 'node-red';
-import { HttpClient, MediaServerClient, PlexError, Reusable, TokenHealth, parseServerUrl, type TlsSettings, type TransientToken } from '../src/core';
+import { HttpClient, MediaServerClient, PlexError, Reusable, TokenHealth, parseServerUrl, type TlsSettings, type TokenHolder, type TransientToken } from '../src/core';
 import { t } from './lib/i18n';
 import { accountNode } from './lib/config-nodes';
 import { followServer, type ServerFollower } from './lib/server-follower';
@@ -8,6 +8,11 @@ import type { PlexServerConfig, PlexServerNode } from './lib/types';
 
 /** With reuse on, a transient token is handed out again while it has more than this left. */
 const REUSE_MIN_LEFT_MS = 60 * 60 * 1000;
+
+/** A server token set in the dialog: always there, with a health of its own. */
+function ownToken(): TokenHolder {
+  return { health: new TokenHealth(), ready: Promise.resolve(), signedIn: true, onSignedInChange: () => () => undefined };
+}
 
 interface TlsConfigNode extends Node {
   addTLSOptions(options: TlsSettings): TlsSettings;
@@ -37,14 +42,14 @@ export = function (RED: NodeAPI): void {
       }
       const client = new MediaServerClient(follower?.startUrl ?? config.url, account.identity, http, follower);
       // A server token of its own has a health of its own; else the account's token and health are the server's.
-      const health = serverToken ? new TokenHealth() : account.health;
+      const tokens: TokenHolder = serverToken ? ownToken() : account;
       node.server = {
         client,
         account,
         machineIdentifier,
-        health,
+        tokens,
         withToken(call) {
-          if (serverToken) return health.use(serverToken, call);
+          if (serverToken) return tokens.health.use(serverToken, call);
           const shared = follower?.token();
           return shared ? call(shared) : account.withServerToken(machineIdentifier, call);
         },

@@ -14,7 +14,7 @@ export = function (RED: NodeAPI): void {
     RED.nodes.createNode(this, config);
     const node = this;
     const flow = new FlowNode(RED, node);
-    flow.watchHealth(accountNode(RED, config.account)?.account?.health);
+    flow.watchToken(accountNode(RED, config.account)?.account);
 
     flow.handleInput(async ({ msg, send, signal, status }) => {
       const account = usableAccount(RED, config.account);

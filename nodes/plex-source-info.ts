@@ -25,7 +25,7 @@ export = function (RED: NodeAPI): void {
     RED.nodes.createNode(this, config);
     const node = this;
     const flow = new FlowNode(RED, node);
-    flow.watchHealth(serverNode(RED, config.server)?.server?.health);
+    flow.watchToken(serverNode(RED, config.server)?.server?.tokens);
 
     flow.handleInput(async ({ msg, send, signal, status }) => {
       const server = usableServer(RED, config.server);

@@ -16,7 +16,7 @@ export = function (RED: NodeAPI): void {
     const reuse = config.reuse === true;
     const ready = { fill: 'green', shape: 'dot', text: statusText(RED, 'token-ready') } as const;
     const flow = new FlowNode(RED, node);
-    flow.watchHealth(serverNode(RED, config.server)?.server?.health);
+    flow.watchToken(serverNode(RED, config.server)?.server?.tokens);
 
     flow.handleInput(async ({ msg, send, signal, status }) => {
       const server = usableServer(RED, config.server);

@@ -65,13 +65,33 @@ export function statusText(RED: NodeAPI, key: string, values?: Record<string, st
   return t(RED, `status.${key}`, values);
 }
 
-/** A short status for an error: its HTTP status, or what kind of fault it was. */
+/** A short status for an error, in words: what happened, not an HTTP status (that stays in msg.error). */
 export function errorStatus(RED: NodeAPI, error: unknown): string {
-  if (error instanceof PlexError) {
-    if (error.kind === 'http' && error.status) return statusText(RED, 'http-error', { status: error.status });
+  if (!(error instanceof PlexError)) return statusText(RED, 'error');
+  switch (error.code) {
+    case 'PLEX_NOT_SIGNED_IN':
+      return statusText(RED, 'not-signed-in');
+    case 'PLEX_TOKEN_REJECTED':
+      return statusText(RED, 'sign-in-again');
+    case 'PLEX_RATE_LIMITED':
+      return statusText(RED, 'error-rate-limited');
+    case 'PLEX_TLS':
+      return statusText(RED, 'error-tls');
     // An answer that fails a check after it was read (a Plex JWT that does not verify) is still a bad answer.
-    if (error.code === 'PLEX_BAD_ANSWER') return statusText(RED, 'error-response');
-    return statusText(RED, `error-${error.kind}`);
+    case 'PLEX_BAD_ANSWER':
+      return statusText(RED, 'error-response');
+    case 'PLEX_HTTP':
+      return httpStatus(RED, error);
+    default:
+      return statusText(RED, `error-${error.kind}`);
   }
-  return statusText(RED, 'error');
+}
+
+function httpStatus(RED: NodeAPI, error: PlexError): string {
+  const status = error.status ?? 0;
+  if (error.kind === 'redirect') return statusText(RED, 'error-redirect');
+  if (status === 404) return statusText(RED, 'error-not-found');
+  if (status === 401 || status === 403) return statusText(RED, 'error-refused');
+  if (status >= 500) return statusText(RED, 'error-server');
+  return statusText(RED, 'http-error', { status });
 }

@@ -1,5 +1,5 @@
 import type { Node, NodeDef } from 'node-red';
-import type { MediaServerClient, PlexAccount, PlexError, Reusable, TokenHealth, TransientToken } from '../../src/core';
+import type { MediaServerClient, PlexAccount, PlexError, Reusable, TokenHolder, TransientToken } from '../../src/core';
 
 export interface PlexAccountConfig extends NodeDef {
   clientIdentifier: string;
@@ -40,8 +40,8 @@ export interface PlexServer {
   client: MediaServerClient;
   account: PlexAccount;
   machineIdentifier?: string;
-  /** The health of the token its calls carry: its own token's, else its account's. */
-  health: TokenHealth;
+  /** Who holds the token its calls carry: itself (a server token of its own), else its account. */
+  tokens: TokenHolder;
   /**
    * Calls the server with the token it takes: the server token when set (or a shared server's
    * own, found through the account), else the account's (its server-scoped JWT once the server

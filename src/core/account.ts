@@ -123,6 +123,16 @@ export interface WatchedServer {
   client: MediaServerClient;
 }
 
+/** Who holds the token a node calls with, as its status shows it: signed in or not, and refused or not. */
+export interface TokenHolder {
+  readonly health: TokenHealth;
+  /** Settles once it knows whether it is signed in. */
+  readonly ready: Promise<void>;
+  readonly signedIn: boolean;
+  /** Called when a sign-in or sign-out changes signedIn; returns how to stop listening. */
+  onSignedInChange(listener: (signedIn: boolean) => void): () => void;
+}
+
 export interface AccountState {
   auth: AccountAuth;
   signedIn: boolean;
@@ -144,7 +154,7 @@ interface KeyDevice {
   renewer: TokenRenewer;
 }
 
-export class PlexAccount {
+export class PlexAccount implements TokenHolder {
   readonly identity: ClientIdentity;
   /** plex.tv as this account's own identity. */
   readonly plexTv: PlexTvClient;
@@ -164,6 +174,7 @@ export class PlexAccount {
   private readonly watched = new Map<string, { server: WatchedServer; schedule: TokenCheckSchedule }>();
   private readonly serverJwts = new Map<string, ServerJwtState & { token?: string }>();
   private readonly stopping = new AbortController();
+  private readonly signedInListeners = new Set<(signedIn: boolean) => void>();
   private loaded = false;
 
   constructor(private readonly options: PlexAccountOptions) {
@@ -196,6 +207,15 @@ export class PlexAccount {
 
   get signedIn(): boolean {
     return this.classic !== undefined;
+  }
+
+  onSignedInChange(listener: (signedIn: boolean) => void): () => void {
+    this.signedInListeners.add(listener);
+    return () => this.signedInListeners.delete(listener);
+  }
+
+  private signedInChanged(): void {
+    for (const listener of this.signedInListeners) listener(this.signedIn);
   }
 
   state(): AccountState {
@@ -303,6 +323,7 @@ export class PlexAccount {
     this.setUp.error = undefined;
     this.health.tokenChanged();
     this.save();
+    this.signedInChanged();
     this.scheduleWork(0);
   }
 
@@ -313,6 +334,7 @@ export class PlexAccount {
     this.dropKeyDevice();
     this.health.tokenChanged();
     this.save();
+    this.signedInChanged();
     this.scheduleWork();
   }
 

@@ -100,7 +100,9 @@ describe('plex-link-code', () => {
     const failed = await outcome({ payload: 'QQQQ' });
     assert.ok('error' in failed);
     assert.equal(failed.error.message, 'PlexError: Code QQQQ is unknown or expired: plex.tv (PUT /api/v2/pins/link) answered 404 Not Found: Code not found or expired (code 1020)');
-    assert.match(await lastStatus(), /plex-auth\.status\.http-error$/);
+    // In words under the node, not "HTTP 404": the HTTP status stays in msg.error (its code and message).
+    assert.match(await lastStatus(), /plex-auth\.status\.code-unknown$/);
+    assert.equal(failed.error.code, 'PLEX_HTTP');
   });
 
   it('an expired code reaches Catch, and the TV is not linked', async () => {
