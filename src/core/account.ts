@@ -551,17 +551,25 @@ export class PlexAccount implements TokenHolder {
   }
 
   private startKeyDevice(record: KeyDeviceRecord, plexTv: PlexTvClient, key: DeviceKey, jwt: Parameters<TokenRenewer['start']>[0]): void {
+    /** Whether a run of renewal faults was said already: once per run, not once per retry. */
+    let faultSaid = false;
     const device: KeyDevice = {
       record,
       plexTv,
       renewer: new TokenRenewer({
         renew: (signal) => plexTv.obtainPlexJwt(key, signal),
         onRenewed: (renewed) => {
+          faultSaid = false;
           device.record = { ...device.record, jwt: renewed.token };
           this.save();
         },
         onRejected: (error) => this.keyDeviceLost(`plex.tv refused to renew its Plex JWT (${error.message})`),
-        onFault: (error, retryInMs) => this.warn(`renewing the Plex JWT failed for now (${error.message}); trying again in ${Math.round(retryInMs / 1000)} s`),
+        onFault: (error, retryInMs) => {
+          // plex.tv no longer knows the key: the device was removed. Waiting mends nothing; a new key device does.
+          if (error.status === 422 && /signature/i.test(error.plexMessage ?? '')) return this.keyDeviceLost(`plex.tv no longer knows its key (${error.message})`);
+          if (!faultSaid) this.warn(`renewing the Plex JWT failed for now (${error.message}); trying again in ${Math.round(retryInMs / 1000)} s, the classic token works meanwhile`);
+          faultSaid = true;
+        },
         backoffMs: this.timing.renewBackoffMs,
       }),
     };

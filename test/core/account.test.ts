@@ -223,6 +223,21 @@ describe('PlexAccount', () => {
       assert.ok(warnings.some((text) => /key device stopped working/.test(text)));
     });
 
+    it('a key device plex.tv no longer knows (its renewal refused: 422 signature) is made anew, and the call goes on with the classic token', async () => {
+      const storage = new MemoryStorage();
+      const account = open(storage, { auth: 'jwt' });
+      const token = await classicToken(account);
+      account.signIn(token);
+      await until(() => account.state().keyDevice.state === 'ready', 'key device');
+      const first = storage.last!.keyDevice!;
+      standIn.expirePlexJwt(first.jwt);
+      standIn.deviceKeys.clear(); // removed on plex.tv: its key is unknown there now
+      const used = await account.withPlexTvToken(async (current, plexTv) => (await plexTv.getUser(current), current));
+      assert.equal(used, token);
+      await until(() => account.state().keyDevice.state === 'ready' && storage.last?.keyDevice?.privateKey !== first.privateKey, 'a new key device');
+      assert.equal(warnings.filter((text) => /renewing the Plex JWT failed/.test(text)).length, 0, 'no retries of a key plex.tv does not know');
+    });
+
     it('a set-up plex.tv refuses is no failed sign-in: the classic token works, a warning says why, and it is tried again', async () => {
       const account = open(new MemoryStorage(), { auth: 'jwt' });
       const token = await classicToken(account);
