@@ -16,7 +16,8 @@ import type { Duplex } from 'node:stream';
 import { Refusal, deadPort, html, listenOnLoopback, plexError, type Exchange, type Route } from './stand-in/exchange';
 import { applyFault, applyUpgradeFault, passingFault, type Fault } from './stand-in/faults';
 import { plexTvRoutes } from './stand-in/plex-tv';
-import { PlexTvSigner, approveKeyPin, jwtRoutes, refusedPlexJwt } from './stand-in/jwt';
+import { jwtRoutes, refusedPlexJwt } from './stand-in/jwt';
+import { PlexTvSigner, approveKeyPin } from './stand-in/device-keys';
 import { admitted, mediaServerRoutes } from './stand-in/media-server';
 import { NOTIFICATIONS_PATH_PATTERN, StandInPlayback } from './stand-in/notifications';
 import { demoRoutes } from './stand-in/demo';
@@ -146,12 +147,21 @@ export class PlexStandIn {
   readonly sources = new Map<string, unknown>();
   /** Answer the server's /security calls in XML instead of JSON. */
   serverXml = false;
+  /**
+   * Whether this server takes Plex JWTs. Real servers (1.42 to 1.43, 2026) answer 401 to every
+   * Plex JWT (plex-facts.md "JWT as real servers meet it"): off unless a test or the demo turns it on.
+   */
+  takesPlexJwts = false;
+  /** The client identifier each classic token was issued to by a PIN: a JWT issued for that identifier ends it. */
+  readonly classicTokenClients = new Map<string, string>();
   /** Seconds a Plex JWT lives (plex.tv: 7 days); tests set a few seconds. */
   jwtLifetimeSec = 7 * 24 * 3600;
   /** Device keys registered (by a key PIN's approval or /auth/jwk), by kid. */
   readonly deviceKeys = new Map<string, { jwk: StandInJwk; clientIdentifier: string; user: StandInUser }>();
   /** Plex JWTs issued, by token. */
   readonly plexJwts = new Map<string, StandInPlexJwt>();
+  /** Server-scoped JWTs handed out in resources, by server and user. */
+  readonly serverScopedJwts = new Map<string, string>();
   /** plex.tv's signing keys and nonces. */
   readonly signer = new PlexTvSigner();
   /** What /identity answers. */
@@ -239,6 +249,7 @@ export class PlexStandIn {
     if (!pin) throw new Error(`no PIN ${id}`);
     if (pin.jwk) return approveKeyPin(this, pin, username);
     pin.authToken ??= this.addAccount(username);
+    this.classicTokenClients.set(pin.authToken, pin.clientIdentifier);
     return pin.authToken;
   }
 

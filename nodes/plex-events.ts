@@ -1,8 +1,9 @@
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow, NodeStatus } from 'node-red';
 import { NotificationListener, PlaybackTracker, PlexError, parseFilter, type ListenerState, type ReconnectPolicy } from '../src/core';
-import { errorStatus, statusLineFor, statusText } from './lib/flow-node';
-import { eventServer, eventTokenUse } from './lib/event-server';
-import { registerEventRoutes } from './lib/event-routes';
+import { FlowNode } from './lib/flow-node';
+import { errorStatus, statusText } from './lib/status';
+import { eventServer, watchEventToken } from './lib/event-server';
+import { registerEventRoutes } from './admin/event-routes';
 import { t } from './lib/i18n';
 
 interface PlexEventsConfig extends NodeDef {
@@ -36,10 +37,9 @@ function clockTime(epochMs: number): string {
 export = function (RED: NodeAPI): void {
   /** Why the node is not connected, under it: a fault that passes shows since when; one a person must fix shows what. */
   function waitingStatus(error: PlexError, since: number): NodeStatus {
-    if (error.code === 'PLEX_TOKEN_REJECTED') return { fill: 'red', shape: 'ring', text: statusText(RED, 'sign-in-again') };
-    if (error.code === 'PLEX_NOT_SIGNED_IN') return { fill: 'red', shape: 'ring', text: statusText(RED, 'events-not-signed-in') };
-    if (error.code === 'PLEX_TLS') return { fill: 'red', shape: 'ring', text: statusText(RED, 'events-certificate') };
-    if (!error.transient && error.kind !== 'response') return { fill: 'red', shape: 'ring', text: errorStatus(RED, error) };
+    // As every node of the package shows a token that is missing.
+    if (error.code === 'PLEX_NOT_SIGNED_IN') return { fill: 'yellow', shape: 'ring', text: errorStatus(RED, error) };
+    if (error.code === 'PLEX_TLS' || (!error.transient && error.kind !== 'response')) return { fill: 'red', shape: 'ring', text: errorStatus(RED, error) };
     return { fill: 'yellow', shape: 'ring', text: statusText(RED, 'events-down', { time: clockTime(since) }) };
   }
 
@@ -48,9 +48,10 @@ export = function (RED: NodeAPI): void {
     const node = this;
     const all = config.events === 'all';
     const progressSeconds = Number(config.progress);
-    const statusLine = statusLineFor(node);
+    const flow = new FlowNode(RED, node);
+    const statusLine = flow.status;
     const server = () => eventServer(RED, config.server);
-    const reportTokenUse = eventTokenUse(RED, node, config.server, () => listener.retryNow());
+    watchEventToken(RED, flow, config.server, () => listener.retryNow());
     /** The code of the last fault warned about: one warning per outage and kind of fault, not one per try. */
     let warned: string | undefined;
     /** While down, each try leaves the status alone: it keeps saying since when, or why. */
@@ -95,7 +96,6 @@ export = function (RED: NodeAPI): void {
       },
       onOpen: (signal) => tracker.connected(signal),
       onState: showState,
-      onAttempt: reportTokenUse,
       onWarning: (text) => node.warn(text),
       reconnect: reconnectSettings(RED),
     });
@@ -111,7 +111,6 @@ export = function (RED: NodeAPI): void {
     node.on('close', (_removed: boolean, done: () => void) => {
       listener.close();
       tracker.close();
-      statusLine.clear();
       done();
     });
   }

@@ -1,10 +1,8 @@
 import type { Node, NodeAPI, NodeDef } from 'node-red';
-import { handleInput, statusText, warnAll } from './lib/flow-node';
-import { createAccountPin } from './lib/key-pins';
-import { t } from './lib/i18n';
-import { usableAccount } from './lib/config-nodes';
+import { FlowNode, warnAll } from './lib/flow-node';
+import { statusText } from './lib/status';
+import { accountNode, usableAccount } from './lib/config-nodes';
 import { evaluateOptional } from './lib/properties';
-import { useTokenOf } from './lib/token-health';
 
 interface PlexPinConfig extends NodeDef {
   account: string;
@@ -17,15 +15,16 @@ export = function (RED: NodeAPI): void {
   function PlexPin(this: Node, config: PlexPinConfig): void {
     RED.nodes.createNode(this, config);
     const node = this;
-    useTokenOf(RED, node, { account: config.account }, { sendsToken: false });
+    const flow = new FlowNode(RED, node);
+    // A PIN is how an account gets a token: no "not signed in" here, only "sign in again".
+    flow.watchToken(accountNode(RED, config.account)?.account, { needsToken: false });
     const strong = config.strong !== false;
 
-    handleInput(RED, node, async ({ msg, send, signal, status }) => {
-      const { account, plexTv } = usableAccount(RED, config.account);
+    // A PIN is always classic, on the account's own identifier: its token is what servers take (an account with auth "jwt" makes its key device after the sign-in).
+    flow.handleInput(async ({ msg, send, signal, status }) => {
+      const account = usableAccount(RED, config.account);
       const forwardUrl = strong ? await evaluateOptional(RED, node, config.forwardUrl, config.forwardUrlType, msg) : undefined;
-      const { value: pin, warnings } = await createAccountPin(account, plexTv, { strong, forwardUrl, signal }, (refusal) =>
-        node.warn(t(RED, 'warn.key-pin-refused', { message: refusal.message })),
-      );
+      const { value: pin, warnings } = await account.plexTv.createPin({ strong, forwardUrl, signal });
       warnAll(node, warnings);
       msg.payload = pin;
       status({ fill: 'green', shape: 'dot', text: statusText(RED, strong ? 'pin-strong' : 'pin-code', { code: pin.code }) });

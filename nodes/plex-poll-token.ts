@@ -1,11 +1,9 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
-import { PinPoller, parsePinId, type KeyPinState, type PollOutcome } from '../src/core';
-import { errorStatus, statusText } from './lib/flow-node';
-import { usableAccount } from './lib/config-nodes';
+import { PinPoller, parsePinId, type PollOutcome } from '../src/core';
+import { errorStatus, statusText } from './lib/status';
+import { FlowNode } from './lib/flow-node';
+import { accountNode, usableAccount } from './lib/config-nodes';
 import { runtimeState, type SavedPoll } from './lib/runtime-state';
-import type { PlexAccountNode } from './lib/types';
-import { useTokenOf } from './lib/token-health';
-import { PinDeviceJwts } from './lib/key-pins';
 
 interface PlexPollTokenConfig extends NodeDef {
   account: string;
@@ -62,21 +60,15 @@ export = function (RED: NodeAPI): void {
   function PlexPollToken(this: Node, config: PlexPollTokenConfig): void {
     RED.nodes.createNode(this, config);
     const node = this;
-    useTokenOf(RED, node, { account: config.account }, { sendsToken: false });
+    new FlowNode(RED, node).watchToken(accountNode(RED, config.account)?.account, { needsToken: false });
     const intervalMs = Math.max(1, Number(config.interval) || 2) * 1000;
     const timeoutMs = Math.max(0, Number(config.timeout) || 0) * 1000;
     const waiters = new Map<number, Waiter[]>();
     let ticker: NodeJS.Timeout | undefined;
     let settle: NodeJS.Timeout | undefined;
 
-    /** The PINs made with the account's device key (plex-pin said so, or they were saved so). */
-    const withKey = new Set<number>();
-    const deviceJwts = new PinDeviceJwts(
-      () => usableAccount(RED, config.account).plexTv,
-      () => usableAccount(RED, config.account).account.deviceKey(),
-    );
     const poller = new PinPoller({
-      check: (id, signal) => (withKey.has(id) ? deviceJwts.check(id, signal) : usableAccount(RED, config.account).plexTv.checkPin(id, signal)),
+      check: (id, signal) => usableAccount(RED, config.account).plexTv.checkPin(id, signal),
       onOutcome: deliver,
       onWarning: (text) => node.warn(text),
       onChange: changed,
@@ -85,17 +77,14 @@ export = function (RED: NodeAPI): void {
     function deliver(outcome: PollOutcome): void {
       const list = waiters.get(outcome.id) ?? [];
       waiters.delete(outcome.id);
-      withKey.delete(outcome.id);
-      deviceJwts.forget(outcome.id);
       if (outcome.kind === 'approved') {
-        const account = RED.nodes.getNode(config.account) as PlexAccountNode | undefined;
-        account?.pinsWithKey.delete(outcome.id);
-        const pin: KeyPinState = outcome.pin;
+        const account = accountNode(RED, config.account)?.account;
+        const { pin } = outcome;
         const authToken = pin.authToken as string;
         const stored = config.store === true && account !== undefined;
-        if (stored) account.storeToken(authToken);
+        // The classic token, for every auth: what servers take. A "jwt" account makes its key device after it.
+        if (stored) account.signIn(authToken);
         const payload = { id: outcome.id, authToken, clientIdentifier: account?.identity.clientIdentifier, stored };
-        if (pin.tokenExpiresAt) Object.assign(payload, { tokenExpiresAt: pin.tokenExpiresAt });
         if (pin.newRegistration != null) Object.assign(payload, { newRegistration: pin.newRegistration });
         for (const { msg, send, done } of list) {
           send([{ ...msg, payload: { ...payload } }, null]);
@@ -135,7 +124,6 @@ export = function (RED: NodeAPI): void {
         expiresAt,
         startedAt,
         msgs: (waiters.get(id) ?? []).map(({ saved }) => saved),
-        ...(withKey.has(id) ? { withKey: true } : {}),
       }));
       state.setPolls(node.id, polls);
     }
@@ -169,7 +157,6 @@ export = function (RED: NodeAPI): void {
 
     // PINs this node was polling before a restart or redeploy: poll them again.
     for (const saved of state.polls(node.id)) {
-      if (saved.withKey) withKey.add(saved.id);
       for (const msg of saved.msgs) {
         const resumed = msg as NodeMessage;
         wait(saved.id, { msg: resumed, send: (out) => node.send(out), done: (err) => err && node.error(err, resumed) }, saved);
@@ -185,7 +172,7 @@ export = function (RED: NodeAPI): void {
           return;
         }
         const id = pinIdOf(msg.payload);
-        if (usableAccount(RED, config.account).account.pinsWithKey.has(id)) withKey.add(id);
+        usableAccount(RED, config.account); // an unusable account is this msg's error, before any polling
         wait(id, { msg, send, done }, { timeoutAt: timeoutMs ? Date.now() + timeoutMs : undefined, expiresAt: expiryOf(msg.payload) });
         changed();
       } catch (error) {

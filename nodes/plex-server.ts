@@ -1,57 +1,77 @@
-import { t } from './lib/i18n';
 import type { Node, NodeAPI } from 'node-red';
-import { HttpClient, MediaServerClient, PlexError, parseServerUrl, type TlsSettings } from '../src/core';
-import type { PlexAccountNode, PlexServerConfig, PlexServerNode } from './lib/types';
-import { TokenHealth } from './lib/token-health';
+import { HttpClient, MediaServerClient, PlexError, Reusable, TokenHealth, parseServerUrl, type TlsSettings, type TokenHolder, type TransientToken } from '../src/core';
+import { t } from './lib/i18n';
+import { accountNode } from './lib/config-nodes';
 import { followServer, type ServerFollower } from './lib/server-follower';
-import { registerServerRoutes } from './lib/server-routes';
+import { registerServerRoutes } from './admin/server-routes';
+import type { PlexServerConfig, PlexServerNode } from './lib/types';
+
+/** With reuse on, a transient token is handed out again while it has more than this left. */
+const REUSE_MIN_LEFT_MS = 60 * 60 * 1000;
+
+/** A server token set in the dialog: always there, with a health of its own. */
+function ownToken(): TokenHolder {
+  return { health: new TokenHealth(), ready: Promise.resolve(), signedIn: true, onSignedInChange: () => () => undefined };
+}
 
 interface TlsConfigNode extends Node {
   addTLSOptions(options: TlsSettings): TlsSettings;
 }
 
 export = function (RED: NodeAPI): void {
-  function PlexServer(this: PlexServerNode, config: PlexServerConfig): void {
+  function PlexServerConfigNode(this: PlexServerNode, config: PlexServerConfig): void {
     RED.nodes.createNode(this, config);
     const node = this;
-    node.account = (config.account ? RED.nodes.getNode(config.account) : undefined) as PlexAccountNode | undefined;
+    const owner = accountNode(RED, config.account);
+    const account = owner?.account;
     const tlsNode = (config.tls ? RED.nodes.getNode(config.tls) : undefined) as TlsConfigNode | undefined;
     const tls = tlsNode?.addTLSOptions({});
-    node.tls = tls;
     const http = new HttpClient({ tls });
     const serverToken = node.credentials?.token || undefined;
-    const machineIdentifier = (config.machineIdentifier ?? '').trim();
+    const machineIdentifier = (config.machineIdentifier ?? '').trim() || undefined;
     let follower: ServerFollower | undefined;
+    let stopWatching: (() => void) | undefined;
 
-    if (!node.account) {
-      node.configError = new PlexError(t(RED, 'error.no-account'), { kind: 'input' });
-    } else {
-      try {
-        parseServerUrl(config.url); // first: an unusable url is an error even when an address was found before
-        if (machineIdentifier) follower = followServer(RED, node, config.url, machineIdentifier, tls);
-        node.client = new MediaServerClient(follower?.startUrl ?? config.url, node.account.identity, http, follower);
-      } catch (error) {
-        node.configError = error as PlexError;
+    try {
+      if (!account) throw owner?.configError ?? new PlexError(t(RED, 'error.no-account'), { kind: 'input' });
+      parseServerUrl(config.url); // first: an unusable url is an error even when an address was found before
+      if (machineIdentifier) {
+        follower = followServer(RED, {
+          nodeId: node.id, configuredUrl: config.url, machineIdentifier, tls, account, accountId: config.account, warn: (text) => node.warn(text),
+        });
       }
+      const client = new MediaServerClient(follower?.startUrl ?? config.url, account.identity, http, follower);
+      // A server token of its own has a health of its own; else the account's token and health are the server's.
+      const tokens: TokenHolder = serverToken ? ownToken() : account;
+      node.server = {
+        client,
+        tls,
+        account,
+        machineIdentifier,
+        tokens,
+        withToken(call) {
+          if (serverToken) return tokens.health.use(serverToken, call);
+          const shared = follower?.token();
+          return shared ? call(shared) : account.withServerToken(machineIdentifier, call);
+        },
+        transientTokens: new Reusable<TransientToken>(REUSE_MIN_LEFT_MS),
+      };
+      // For the day this server takes Plex JWTs (a "jwt" account checks it daily).
+      if (machineIdentifier && !serverToken) stopWatching = account.watchServer({ machineIdentifier, client });
+    } catch (error) {
+      node.configError = error as PlexError;
+      node.error(t(RED, 'error.server-config', { message: node.configError.message }));
     }
-    if (node.configError) node.error(t(RED, 'error.server-config', { message: node.configError.message }));
-
-    node.token = () => serverToken ?? follower?.token() ?? node.account?.token();
-    node.withToken = (call) => {
-      const own = serverToken ?? follower?.token();
-      if (own || !node.account) return call(own ?? '');
-      return node.account.withToken(call);
-    };
-    node.tokenHealth = serverToken ? new TokenHealth(RED) : node.account?.tokenHealth;
 
     node.on('close', (removed: boolean, done: () => void) => {
+      stopWatching?.();
       http.close();
       if (removed) follower?.forget();
       done();
     });
   }
 
-  RED.nodes.registerType('plex-server', PlexServer as never, {
+  RED.nodes.registerType('plex-server', PlexServerConfigNode as never, {
     credentials: { token: { type: 'password' } },
   });
   registerServerRoutes(RED);

@@ -1,9 +1,9 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage } from 'node-red';
 import { parseSource } from '../src/core';
-import { handleInput, statusText, warnAll } from './lib/flow-node';
-import { usableServer } from './lib/config-nodes';
+import { FlowNode, warnAll } from './lib/flow-node';
+import { statusText } from './lib/status';
+import { serverNode, usableServer } from './lib/config-nodes';
 import { evaluateOptional } from './lib/properties';
-import { useTokenOf } from './lib/token-health';
 
 interface PlexSourceInfoConfig extends NodeDef {
   server: string;
@@ -24,12 +24,13 @@ export = function (RED: NodeAPI): void {
   function PlexSourceInfo(this: Node, config: PlexSourceInfoConfig): void {
     RED.nodes.createNode(this, config);
     const node = this;
-    useTokenOf(RED, node, { server: config.server });
+    const flow = new FlowNode(RED, node);
+    flow.watchToken(serverNode(RED, config.server)?.server?.tokens);
 
-    handleInput(RED, node, async ({ msg, send, signal, status }) => {
-      const { client, withToken } = usableServer(RED, config.server);
+    flow.handleInput(async ({ msg, send, signal, status }) => {
+      const server = usableServer(RED, config.server);
       const source = parseSource(await sourceOf(RED, node, config, msg));
-      const { value, warnings } = await withToken((token) => client.sourceInfo(token, source, config.refresh === true, signal));
+      const { value, warnings } = await server.withToken((token) => server.client.sourceInfo(token, source, config.refresh === true, signal));
       warnAll(node, warnings);
       msg.payload = value;
       status({ fill: 'green', shape: 'dot', text: statusText(RED, 'connections', { count: value.connections.length }) });

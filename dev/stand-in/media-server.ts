@@ -9,9 +9,12 @@ import { LIBRARIES, USERS } from './notifications';
 
 export const SERVER_VERSION = '1.41.3.9314-a0bfb8370';
 
-/** An admin token of this server, or a transient token it made. */
+/** A Plex JWT, by its shape: the server refuses every one unless it takes Plex JWTs. */
+const isJwt = (token: string) => token.split('.').length === 3;
+
+/** An admin token of this server, or a transient token it made; a Plex JWT only when the server takes them. */
 export function admitted(standIn: PlexStandIn, token: string | undefined): boolean {
-  return token !== undefined && (standIn.serverTokens.has(token) || standIn.transientTokens.has(token));
+  return token !== undefined && (standIn.serverTokens.has(token) || standIn.transientTokens.has(token)) && (standIn.takesPlexJwts || !isJwt(token));
 }
 
 /** A list the server answers with its token checked: 401, as the server's HTML page, without one it takes. */
@@ -27,6 +30,9 @@ function listRoute(standIn: PlexStandIn, path: RegExp, container: () => Record<s
 }
 
 export function mediaServerRoutes(standIn: PlexStandIn): Route[] {
+  /** Real servers answer a Plex JWT with 401; an unknown classic token with 403. */
+  const refuse = (res: Parameters<typeof html>[0], token: string | undefined) =>
+    token !== undefined && isJwt(token) && !standIn.takesPlexJwts ? html(res, 401, '401 Unauthorized') : html(res, 403, '403 Forbidden');
   const list = <T>(child: string, items: T[]) => ({ size: items.length, [child]: items });
   return [
     listRoute(standIn, /^\/$/, () => ({ size: 0, friendlyName: standIn.friendlyName, machineIdentifier: standIn.machineIdentifier, version: SERVER_VERSION })),
@@ -39,7 +45,7 @@ export function mediaServerRoutes(standIn: PlexStandIn): Route[] {
       path: /^\/security\/token$/,
       handle({ req, res, url, token }) {
         if (url.searchParams.get('type') !== 'delegation' || url.searchParams.get('scope') !== 'all') return html(res, 400, '400 Bad Request');
-        if (!admitted(standIn, token)) return html(res, 403, '403 Forbidden');
+        if (!admitted(standIn, token)) return refuse(res, token);
         const transient = `transient-${randomBytes(16).toString('hex')}`;
         standIn.transientTokens.add(transient);
         if (standIn.serverXml || !String(req.headers.accept ?? '').includes('json')) {
@@ -55,7 +61,7 @@ export function mediaServerRoutes(standIn: PlexStandIn): Route[] {
       handle({ res, url, token }) {
         const source = url.searchParams.get('source') ?? '';
         if (!/^(server|provider):\/\/.+/.test(source)) return html(res, 400, '400 Bad Request');
-        if (!admitted(standIn, token)) return html(res, 403, '403 Forbidden');
+        if (!admitted(standIn, token)) return refuse(res, token);
         const device = standIn.sources.get(source);
         if (!device) return html(res, 404, '404 Not Found');
         json(res, 200, { MediaContainer: { size: 1, Device: device } });

@@ -1,43 +1,12 @@
 /** The stand-in playing plex.tv's classic API: PINs, the account behind a token, linking a code, the account's servers. */
-import type { PlexStandIn, StandInPin } from '../plex-stand-in';
+import type { PlexStandIn } from '../plex-stand-in';
 import { Refusal, json, unauthenticated, type Exchange, type Route } from './exchange';
-
-const location = {
-  code: 'NL', continent_code: 'EU', country: 'The Netherlands', city: 'Breda', european_union_member: true,
-  time_zone: 'Europe/Amsterdam', postal_code: '4814', in_privacy_restricted_country: false,
-  in_privacy_restricted_region: false, subdivisions: 'North Brabant', coordinates: '51.5869, 4.7471',
-};
-
-const isoSeconds = (ms: number) => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
-
-/** A PIN as plex.tv answers it. */
-export function pinBody(pin: StandInPin): Record<string, unknown> {
-  return {
-    id: pin.id,
-    code: pin.code,
-    product: pin.product,
-    trusted: false,
-    qr: `https://plex.tv/api/v2/pins/qr/${pin.code}`,
-    clientIdentifier: pin.clientIdentifier,
-    location,
-    expiresIn: Math.max(0, Math.round((pin.expiresAt - Date.now()) / 1000)),
-    createdAt: isoSeconds(pin.createdAt),
-    expiresAt: isoSeconds(pin.expiresAt),
-    authToken: pin.authToken,
-    newRegistration: pin.authToken ? false : null,
-  };
-}
+import { registerKey, serverScopedJwt } from './device-keys';
+import { livePin, pinBody } from './pins';
 
 function requireClientId(exchange: Exchange): string {
   if (!exchange.clientId) throw new Refusal(400, 1000, 'X-Plex-Client-Identifier is missing');
   return exchange.clientId;
-}
-
-/** A PIN of this client that has not expired; else plex.tv's 404. */
-export function livePin(standIn: PlexStandIn, id: number, clientId: string): StandInPin {
-  const pin = standIn.pins.get(id);
-  if (!pin || pin.clientIdentifier !== clientId || Date.now() >= pin.expiresAt) throw new Refusal(404, 1020, 'Code not found or expired');
-  return pin;
 }
 
 export function plexTvRoutes(standIn: PlexStandIn): Route[] {
@@ -80,18 +49,33 @@ export function plexTvRoutes(standIn: PlexStandIn): Route[] {
         const wanted = new URLSearchParams(body).get('code');
         if (!wanted) throw new Refusal(400, 1000, 'code is missing');
         const now = Date.now();
-        const pin = [...standIn.pins.values()].find((p) => !p.strong && p.code === wanted && now < p.expiresAt);
+        // plex.tv/link takes 4-character codes; a strong PIN made with a key is approved this way too (an account's own key device).
+        const pin = [...standIn.pins.values()].find((p) => (!p.strong || p.jwk) && p.code === wanted && now < p.expiresAt);
         if (!pin) throw new Refusal(404, 1020, 'Code not found or expired');
-        pin.authToken = token;
+        if (pin.jwk) {
+          pin.approvedAccount = token;
+          registerKey(standIn, pin.jwk, pin.clientIdentifier, standIn.accountTokens.get(token)!);
+        } else {
+          pin.authToken = token;
+        }
         res.writeHead(204).end();
       },
     },
     {
       method: 'GET',
       path: /^\/api\/v2\/resources$/,
-      handle({ res, token }) {
-        if (!token || !standIn.accountTokens.has(token)) throw unauthenticated();
-        json(res, 200, standIn.resources.map((resource) => resource.device()));
+      async handle({ res, token }) {
+        const user = token ? standIn.accountTokens.get(token) : undefined;
+        if (!token || !user) throw unauthenticated();
+        const devices = standIn.resources.map((resource) => resource.device());
+        if (standIn.plexJwts.has(token)) {
+          // Asked with a Plex JWT, owned servers are listed with server-scoped JWTs (which real servers refuse).
+          for (const device of devices) {
+            const server = standIn.servers.get(String(device.clientIdentifier));
+            if (server && device.owned) device.accessToken = await serverScopedJwt(standIn, server.standIn.machineIdentifier, user, server.standIn.serverTokens);
+          }
+        }
+        json(res, 200, devices);
       },
     },
   ];

@@ -1,8 +1,14 @@
+/**
+ * What every flow node of the package shares, held by one object per node: its status line,
+ * the signal that ends its requests when it closes, the input contract of Node-RED
+ * (msg, send, done) with every async error routed to done(err), and the state of the token it
+ * calls with, shown from deploy on, idle or not (as MQTT nodes show their broker): "sign in
+ * again" while it is refused, "not signed in" while there is none.
+ */
 import type { Node, NodeAPI, NodeMessageInFlow, NodeMessage, NodeStatus } from 'node-red';
 import { setMaxListeners } from 'node:events';
-import { PlexError } from '../../src/core';
-import { t } from './i18n';
-import { watchTokenUse } from './token-health';
+import type { TokenHolder } from '../../src/core';
+import { StatusLine, errorStatus, statusText } from './status';
 
 type Send = (msg: NodeMessage | Array<NodeMessage | NodeMessage[] | null>) => void;
 type Done = (err?: Error) => void;
@@ -16,138 +22,94 @@ export interface InputContext {
   status: (status: NodeStatus) => void;
 }
 
-/** At most one status every this long: each one goes to every open editor. */
-const STATUS_EVERY_MS = 200;
+export class FlowNode {
+  readonly status: StatusLine;
+  private readonly closing = new AbortController();
+  /** What the node shows of its token now ("sign in again", "not signed in"): its own status since is left alone when that clears. */
+  private showingToken?: 'refused' | 'none';
+  private holder?: TokenHolder;
+  private readonly stopWatching: Array<() => void> = [];
 
-/**
- * node.status on change only, and at most every STATUS_EVERY_MS; the last status asked for
- * during a pause is shown when it ends, so the node always ends up showing the latest.
- */
-export class StatusLine {
-  private shown = '';
-  private shownAt = 0;
-  private latest?: NodeStatus;
-  private timer?: NodeJS.Timeout;
-
-  constructor(private readonly node: Node) {}
-
-  show(status: NodeStatus): void {
-    if (this.timer) {
-      this.latest = status;
-      return;
-    }
-    const wait = this.shownAt + STATUS_EVERY_MS - Date.now();
-    if (wait <= 0) return this.put(status);
-    this.latest = status;
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      const latest = this.latest!;
-      this.latest = undefined;
-      this.put(latest);
-    }, wait);
+  constructor(
+    private readonly RED: NodeAPI,
+    readonly node: Node,
+  ) {
+    this.status = new StatusLine(node);
+    // One listener per request in flight: 1,000 msgs at once are not a leak.
+    setMaxListeners(Infinity, this.closing.signal);
+    node.on('close', (_removed: boolean, done: () => void) => {
+      this.closing.abort();
+      for (const stop of this.stopWatching) stop();
+      this.status.clear();
+      done();
+    });
   }
 
-  /** Shows it now, past any pause (a token refused must show at once), instead of what was pending. */
-  showNow(status: NodeStatus): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    this.latest = undefined;
-    this.put(status);
+  /** Ends when the node closes. */
+  get signal(): AbortSignal {
+    return this.closing.signal;
   }
 
-  /** Clears the status and forgets a pending one: the node is closing. */
-  clear(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    this.latest = undefined;
-    this.shown = '';
-    this.node.status({});
+  /**
+   * Shows the state of the token this node calls with, until the node closes: "sign in again"
+   * while it is refused, and, for a node that needs one, "not signed in" while there is none.
+   */
+  watchToken(holder: TokenHolder | undefined, { needsToken = true } = {}): void {
+    if (!holder) return;
+    this.holder = holder;
+    const show = () => {
+      if (holder.health.signInNeeded) return this.showTokenState('refused');
+      if (needsToken && !holder.signedIn) return this.showTokenState('none');
+      if (!this.showingToken) return;
+      this.showingToken = undefined;
+      this.status.showNow({});
+    };
+    this.stopWatching.push(holder.health.onChange(show), holder.onSignedInChange(show));
+    holder.ready.then(show, () => undefined);
   }
 
-  private put(status: NodeStatus): void {
-    const key = `${status.fill}|${status.shape}|${status.text}`;
-    if (key === this.shown) return;
-    this.shown = key;
-    this.shownAt = Date.now();
-    this.node.status(status);
+  private showTokenState(state: 'refused' | 'none'): void {
+    this.showingToken = state;
+    this.status.showNow(
+      state === 'refused'
+        ? { fill: 'red', shape: 'ring', text: statusText(this.RED, 'sign-in-again') }
+        : { fill: 'yellow', shape: 'ring', text: statusText(this.RED, 'not-signed-in') },
+    );
   }
-}
 
-/** Texts for node.status are short and come from the catalogs. */
-export function statusText(RED: NodeAPI, key: string, values?: Record<string, string | number>): string {
-  return t(RED, `status.${key}`, values);
-}
-
-/** A short status for an error: its HTTP status, or what kind of fault it was. */
-export function errorStatus(RED: NodeAPI, error: unknown): string {
-  if (error instanceof PlexError) {
-    if (error.kind === 'http' && error.status) return statusText(RED, 'http-error', { status: error.status });
-    // An answer that fails a check after it was read (a Plex JWT that does not verify) is still a bad answer.
-    if (error.code === 'PLEX_BAD_ANSWER') return statusText(RED, 'error-response');
-    return statusText(RED, `error-${error.kind}`);
+  /**
+   * Runs an async handler for each input msg: every outcome ends in done() or done(err), never
+   * an unhandled rejection, and every request in flight is aborted when the node closes.
+   */
+  handleInput(
+    handler: (input: InputContext) => Promise<void>,
+    options: { busyStatus?: string; /** The node's own words for an error, where the general ones say less. */ errorStatus?: (error: unknown) => string | undefined } = {},
+  ): void {
+    const status = (shown: NodeStatus) => this.status.show(shown);
+    const busy: NodeStatus = { fill: 'blue', shape: 'dot', text: statusText(this.RED, options.busyStatus ?? 'requesting') };
+    this.node.on('input', (msg: NodeMessageInFlow, send: Send, done: Done) => {
+      this.showingToken = undefined;
+      this.status.show(busy);
+      let outcome: Promise<void>;
+      try {
+        outcome = handler({ msg, send, signal: this.closing.signal, status });
+      } catch (error) {
+        outcome = Promise.reject(error);
+      }
+      outcome
+        .then(
+          () => done(),
+          (error: unknown) => {
+            if (this.closing.signal.aborted) return done(); // closed: nobody is listening any more
+            // A refused token leaves the node on "sign in again", which says what to do.
+            if (this.holder?.health.signInNeeded) this.showTokenState('refused');
+            else this.status.show({ fill: 'red', shape: 'ring', text: options.errorStatus?.(error) ?? errorStatus(this.RED, error) });
+            done(error instanceof Error ? error : new Error(String(error)));
+          },
+        )
+        .catch((error: unknown) => this.node.error(error)); // a throwing done() must not become an unhandled rejection
+    });
   }
-  return statusText(RED, 'error');
-}
-
-/**
- * Runs an async handler for each input msg with Node-RED's (msg, send, done) contract:
- * every outcome ends in done() or done(err) — never an unhandled rejection — and every
- * request in flight is aborted when the node closes.
- */
-/** The status line of each node that handles input through handleInput. */
-const statusLines = new WeakMap<Node, StatusLine>();
-
-/** The node's status line, made on first use: everything that shows a status under the node goes through it. */
-export function statusLineFor(node: Node): StatusLine {
-  let line = statusLines.get(node);
-  if (!line) statusLines.set(node, (line = new StatusLine(node)));
-  return line;
-}
-
-/** Shows a status at once, through the node's status line when it has one, so the line knows what is shown. */
-export function showStatusNow(node: Node, status: NodeStatus): void {
-  const line = statusLines.get(node);
-  if (line) line.showNow(status);
-  else node.status(status);
-}
-
-export function handleInput(
-  RED: NodeAPI,
-  node: Node,
-  handler: (input: InputContext) => Promise<void>,
-  options: { busyStatus?: string } = {},
-): void {
-  // One signal for every request of this node: they all end when it closes.
-  const closing = new AbortController();
-  setMaxListeners(Infinity, closing.signal); // one listener per request in flight: 1,000 msgs at once are not a leak
-  const statusLine = statusLineFor(node);
-  const status = (shown: NodeStatus) => statusLine.show(shown);
-  const busy: NodeStatus = { fill: 'blue', shape: 'dot', text: statusText(RED, options.busyStatus ?? 'requesting') };
-  node.on('input', (msg: NodeMessageInFlow, send: Send, done: Done) => {
-    statusLine.show(busy);
-    let outcome: Promise<void>;
-    try {
-      outcome = handler({ msg, send, signal: closing.signal, status });
-    } catch (error) {
-      outcome = Promise.reject(error);
-    }
-    outcome
-      .then(
-        () => done(),
-        (error: unknown) => {
-          if (closing.signal.aborted) return done(); // closed: nobody is listening any more
-          statusLine.show({ fill: 'red', shape: 'ring', text: errorStatus(RED, error) });
-          done(error instanceof Error ? error : new Error(String(error)));
-        },
-      )
-      .catch((error: unknown) => node.error(error)); // a throwing done() must not become an unhandled rejection
-    watchTokenUse(node, outcome); // a refused token marks every node of the account
-  });
-  node.on('close', (_removed: boolean, done: () => void) => {
-    closing.abort();
-    statusLine.clear();
-    done();
-  });
 }
 
 /** Emits the warnings a schema check raised (answers that stray from the documented shape). */

@@ -3,21 +3,26 @@ import path from 'node:path';
 import { createHash } from 'node:crypto';
 import type { NodeAPI } from 'node-red';
 import { t } from './i18n';
-import { SealedFile, existingFileSecret, fileSecret, keyFromSecret } from '../../src/core';
+import { SealedFile, existingFileSecret, fileSecret, keyFromSecret, type AccountRecord } from '../../src/core';
 
-/** A token stored at runtime (sign-in, plex-poll-token with store) that no Deploy has saved yet. */
-export interface SavedToken {
+/**
+ * What an account holds at runtime (a sign-in, a key device, a renewed JWT) that no Deploy has
+ * saved yet, and what tells it apart from credentials the user deployed since.
+ */
+export interface SavedAccount {
+  record: AccountRecord;
+  /**
+   * Fingerprints of the classic tokens this record replaced since it was last in step with the
+   * deployed credentials, the first of them always kept: a deployed token among them is older
+   * than the record; any other deployed token is the user's own, and wins.
+   */
+  history: string[];
+}
+
+/** As version 0.2 kept it: the token (classic or a Plex JWT), what it replaced, the device key. */
+interface SavedTokenV02 {
   token: string;
-  /**
-   * Fingerprints of the credentials it replaced (sign-in after sign-in since the last Deploy
-   * that saved one): when the runtime's credential is one of them, this token is newer; when
-   * it is none of them, the user brought another and theirs wins. One string in older files.
-   */
   replaces: string[] | string;
-  /**
-   * The device key (auth "jwt") the token is bound to, made at runtime or deployed. A stored
-   * token with the same key as the deployed credential is that key's latest JWT (a renewal).
-   */
   privateKey?: string;
 }
 
@@ -29,8 +34,6 @@ export interface SavedPoll {
   expiresAt: number;
   startedAt: number;
   msgs: Record<string, unknown>[];
-  /** Made with the device key: polled with a device JWT, its token is a Plex JWT. */
-  withKey?: boolean;
 }
 
 /** Where a plex-server found its server after its url stopped answering: used until its configuration changes. */
@@ -39,12 +42,18 @@ export interface SavedServerAddress {
   configuredUrl: string;
   machineIdentifier: string;
   url: string;
+  /** Epoch ms at which it was found there. */
+  movedAt?: number;
   /** A shared server's own token, from plex.tv. */
   token?: string;
+  /** The fingerprint of the account token it was found with: it goes with that token. */
+  accountToken?: string;
 }
 
 interface StateDocument {
-  tokens: Record<string, SavedToken>;
+  accounts: Record<string, SavedAccount>;
+  /** Version 0.2's: read once, then kept as accounts. */
+  tokens?: Record<string, SavedTokenV02>;
   polls: Record<string, SavedPoll[]>;
   servers: Record<string, SavedServerAddress>;
 }
@@ -58,6 +67,18 @@ const MAX_RETRY_MS = 5 * 60_000;
 
 export function fingerprint(token: string | undefined): string {
   return token ? createHash('sha256').update(token).digest('hex').slice(0, 16) : '';
+}
+
+/**
+ * Version 0.2's saved tokens as accounts. Its key made a Plex JWT on the account's own
+ * identifier; the account reads such a token as one that needs a new sign-in.
+ */
+function accountsOfV02(tokens: Record<string, SavedTokenV02> | undefined): Record<string, SavedAccount> {
+  const accounts: Record<string, SavedAccount> = {};
+  for (const [id, saved] of Object.entries(tokens ?? {})) {
+    accounts[id] = { record: saved.token ? { token: saved.token } : {}, history: ([] as string[]).concat(saved.replaces) };
+  }
+  return accounts;
 }
 
 /**
@@ -131,7 +152,7 @@ class StateFile {
  * once, and the write is tried again later.
  */
 export class RuntimeState {
-  private document: StateDocument = { tokens: {}, polls: {}, servers: {} };
+  private document: StateDocument = { accounts: {}, polls: {}, servers: {} };
   private timer?: NodeJS.Timeout;
   private dirty = false;
   private failures = 0;
@@ -141,17 +162,17 @@ export class RuntimeState {
     private readonly log: StateLog,
   ) {
     const stored = file?.read();
-    if (stored) this.document = { tokens: stored.tokens ?? {}, polls: stored.polls ?? {}, servers: stored.servers ?? {} };
+    if (stored) this.document = { accounts: { ...accountsOfV02(stored.tokens), ...stored.accounts }, polls: stored.polls ?? {}, servers: stored.servers ?? {} };
     if (file?.migrating) this.changed();
   }
 
-  token(accountId: string): SavedToken | undefined {
-    return this.document.tokens[accountId];
+  account(accountId: string): SavedAccount | undefined {
+    return this.document.accounts[accountId];
   }
 
-  setToken(accountId: string, saved: SavedToken | undefined): void {
-    if (saved) this.document.tokens[accountId] = saved;
-    else delete this.document.tokens[accountId];
+  setAccount(accountId: string, saved: SavedAccount | undefined): void {
+    if (saved) this.document.accounts[accountId] = saved;
+    else delete this.document.accounts[accountId];
     this.changed();
   }
 

@@ -5,41 +5,50 @@
  * runtime state), without changing the deployed configuration.
  */
 import type { NodeAPI } from 'node-red';
-import { PlexError, firstAnswering, type ServerAddress, type ServerRelocator, type TlsSettings } from '../../src/core';
-import type { PlexServerNode } from './types';
-import { runtimeState } from './runtime-state';
-import { accountServers } from './servers';
+import { PlexError, firstAnswering, type PlexAccount, type ServerAddress, type ServerRelocator, type TlsSettings } from '../../src/core';
+import { fingerprint, runtimeState, type SavedServerAddress } from './runtime-state';
+import { serversOfAccount } from './servers';
 import { t } from './i18n';
 
 export interface ServerFollower extends ServerRelocator {
   /** Where to start: the address found before (this configuration, earlier run), else the configured url. */
   startUrl: string;
-  /** A shared server's own token, once the server was found through the account. */
+  /** A shared server's own token, found through the account: only while the account holds the token it was found with. */
   token(): string | undefined;
   /** Forgets the address found (the node was removed). */
   forget(): void;
 }
 
-export function followServer(RED: NodeAPI, node: PlexServerNode, configuredUrl: string, machineIdentifier: string, tls: TlsSettings | undefined): ServerFollower {
+export interface FollowedServer {
+  /** The plex-server node's id: what its found address is kept under. */
+  nodeId: string;
+  configuredUrl: string;
+  machineIdentifier: string;
+  tls: TlsSettings | undefined;
+  account: PlexAccount;
+  accountId: string;
+  warn(text: string): void;
+}
+
+export function followServer(RED: NodeAPI, followed: FollowedServer): ServerFollower {
+  const { nodeId, configuredUrl, machineIdentifier, account } = followed;
   const state = runtimeState(RED);
-  let saved = state.serverAddress(node.id);
+  let saved = state.serverAddress(nodeId);
   if (saved && (saved.configuredUrl !== configuredUrl || saved.machineIdentifier !== machineIdentifier)) {
     saved = undefined; // found for another configuration
-    state.setServerAddress(node.id, undefined);
+    state.setServerAddress(nodeId, undefined);
   }
   /** One search at a time: requests that fail together wait for the same answer. */
   let search: Promise<ServerAddress> | undefined;
 
   async function find(failed: URL, fault: PlexError, signal?: AbortSignal): Promise<ServerAddress> {
-    const account = node.account;
-    const token = account?.token();
-    if (!account || !token) throw fault; // nobody to ask: the fault as it was
+    if (!account.token()) throw fault; // nobody to ask: the fault as it was
     let lastError: PlexError | undefined;
     // The list of the last few minutes first; when none of its addresses answers, plex.tv's list of now.
-    for (const fresh of [false, true]) {
+    for (const maxAgeMs of [undefined, 0]) {
       let servers;
       try {
-        servers = (await account.withToken((current) => accountServers(account, current, { fresh, signal }))).value;
+        servers = (await serversOfAccount(followed.accountId, account, { maxAgeMs, signal })).value;
       } catch (error) {
         const reason = error instanceof PlexError ? error : new PlexError(String(error), { kind: 'response' });
         throw new PlexError(t(RED, 'error.server-lookup-failed', { message: fault.message, reason: reason.message }), { kind: reason.kind, code: reason.code, status: reason.status });
@@ -51,7 +60,7 @@ export function followServer(RED: NodeAPI, node: PlexServerNode, configuredUrl: 
       }
       const candidates = server.connections.map((connection) => connection.uri).filter((uri) => URL.canParse(uri) && new URL(uri).origin !== failed.origin);
       try {
-        const url = await firstAnswering(candidates, machineIdentifier, { identity: account.identity, tls, signal });
+        const url = await firstAnswering(candidates, machineIdentifier, { identity: account.identity, tls: followed.tls, signal });
         return { url: new URL(url), token: server.owned ? undefined : server.accessToken || undefined };
       } catch (error) {
         if (!(error instanceof PlexError) || error.kind === 'aborted') throw error;
@@ -61,16 +70,27 @@ export function followServer(RED: NodeAPI, node: PlexServerNode, configuredUrl: 
     throw lastError!;
   }
 
+  /** The shared server's token, while the account still holds the token it was found with (not after a sign-out or another user's sign-in). */
+  function sharedToken(): string | undefined {
+    if (!saved?.token) return undefined;
+    if (saved.accountToken === fingerprint(account.token())) return saved.token;
+    saved = { ...saved, token: undefined, accountToken: undefined };
+    state.setServerAddress(nodeId, saved);
+    return undefined;
+  }
+
   return {
     startUrl: saved?.url ?? configuredUrl,
-    token: () => saved?.token,
-    forget: () => state.setServerAddress(node.id, undefined),
+    token: sharedToken,
+    forget: () => state.setServerAddress(nodeId, undefined),
     relocate(failed, fault, signal) {
       search ??= find(failed, fault, signal)
         .then((found) => {
-          saved = { configuredUrl, machineIdentifier, url: found.url.origin, token: found.token };
-          state.setServerAddress(node.id, saved);
-          node.warn(t(RED, 'warn.server-moved', { url: failed.origin, address: found.url.origin }));
+          const kept: SavedServerAddress = { configuredUrl, machineIdentifier, url: found.url.origin, movedAt: Date.now() };
+          if (found.token) Object.assign(kept, { token: found.token, accountToken: fingerprint(account.token()) });
+          saved = kept;
+          state.setServerAddress(nodeId, saved);
+          followed.warn(t(RED, 'warn.server-moved', { url: failed.origin, address: found.url.origin }));
           return found;
         })
         .finally(() => {

@@ -62,6 +62,15 @@ export function isTlsFaultCode(code: string | undefined): boolean {
 /** Plex's words for a dead token on a 422 (plex.tv says "Invalid token"). */
 const INVALID_TOKEN = /\binvalid\b.*\btoken\b|\btoken\b.*\binvalid\b/i;
 
+/**
+ * The peer refused the token itself (401, or 422 "invalid token"): only a new sign-in cures
+ * it. Any other status, 498 (an expired JWT, renewed) included, says nothing of the account.
+ */
+export function refusesToken(details: Pick<PlexErrorDetails, 'kind' | 'status' | 'plexMessage'>): boolean {
+  if (details.kind !== 'http') return false;
+  return details.status === 401 || (details.status === 422 && INVALID_TOKEN.test(details.plexMessage ?? ''));
+}
+
 function codeOf(details: PlexErrorDetails): PlexErrorCode {
   switch (details.kind) {
     case 'input':
@@ -78,8 +87,7 @@ function codeOf(details: PlexErrorDetails): PlexErrorCode {
       return 'PLEX_UNREACHABLE';
     case 'http':
       // 498: an expired JWT; it reaches a flow only when renewing did not cure it.
-      if (details.status === 401 || details.status === 498) return 'PLEX_TOKEN_REJECTED';
-      if (details.status === 422 && INVALID_TOKEN.test(details.plexMessage ?? '')) return 'PLEX_TOKEN_REJECTED';
+      if (details.status === 498 || refusesToken(details)) return 'PLEX_TOKEN_REJECTED';
       if (details.status === 429) return 'PLEX_RATE_LIMITED';
       return 'PLEX_HTTP';
   }

@@ -63,8 +63,26 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
   if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
   // An HTTP date always names its month; Date.parse alone would also take "-5" as a year.
   if (!/[a-z]/i.test(trimmed)) return undefined;
-  const date = Date.parse(trimmed);
+  // An HTTP date is UTC; its asctime form ("Sun Nov  6 08:49:37 1994") names no zone, and Date.parse would read it as local time.
+  const date = Date.parse(/\b(GMT|UTC)\b|[+-]\d{4}$/i.test(trimmed) ? trimmed : `${trimmed} GMT`);
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+/**
+ * Far more objects and arrays than a Plex answer of 1 MiB holds (a real device or connection
+ * takes a hundred bytes and more): a megabyte of "{}," would cost JSON.parse alone 50-300 ms,
+ * this many 10-20 ms.
+ */
+export const MAX_JSON_CONTAINERS = 50_000;
+
+/** Whether JSON text holds more than MAX_JSON_CONTAINERS "{" and "[" (inside strings too: a bound is all that is needed). */
+function tooManyContainers(text: string): boolean {
+  let containers = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if ((code === 123 || code === 91) && ++containers > MAX_JSON_CONTAINERS) return true;
+  }
+  return false;
 }
 
 interface PlexMessage {
@@ -122,6 +140,7 @@ function firstPlexError(parsed: unknown, token: string | undefined): PlexMessage
 export function plexMessageOf(text: string, token?: string): PlexMessage {
   const trimmed = text.trim();
   if (trimmed.startsWith('{') || /^<(\?xml|errors|Response|MediaContainer)\b/i.test(trimmed)) {
+    if (trimmed.startsWith('{') && tooManyContainers(trimmed)) return {};
     try {
       return firstPlexError(trimmed.startsWith('{') ? JSON.parse(trimmed) : parsePlexXml(trimmed), token);
     } catch {
@@ -213,6 +232,9 @@ function parseSuccessBody(text: string, contentType: string, request: PlexReques
     throw new PlexError(`${describe(request)} answered with an empty body`, { kind: 'response' });
   }
   if (contentType.includes('json') || trimmed.startsWith('{') || trimmed.startsWith('[')) {
+    if (tooManyContainers(trimmed)) {
+      throw new PlexError(`${describe(request)} answered with JSON of more than ${MAX_JSON_CONTAINERS} objects and arrays; refused`, { kind: 'response' });
+    }
     try {
       return JSON.parse(trimmed);
     } catch {

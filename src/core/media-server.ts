@@ -1,7 +1,7 @@
 import { type ClientIdentity, identityHeaders } from './identity';
 import { HttpClient } from './http';
 import { normaliseBaseUrl } from './plex-tv';
-import { ResponseSchema, type Checked } from './validate';
+import { ResponseSchema, cutList, type Checked } from './validate';
 import * as schemas from './schemas';
 import { PlexError, inputError } from './errors';
 
@@ -48,6 +48,7 @@ type ListBody<Child extends string, T> = { MediaContainer: { [name in Child]?: T
 
 const transientTokenSchema = new ResponseSchema<TransientTokenBody>('Plex Media Server transient token', schemas.transientToken);
 const sourceInfoSchema = new ResponseSchema<SourceInfoBody>('Plex Media Server source information', schemas.sourceInfo);
+const identitySchema = new ResponseSchema<{ MediaContainer: { machineIdentifier: string } }>('Plex Media Server identity', schemas.identity);
 const sessionsSchema = new ResponseSchema<ListBody<'Metadata', SessionBody>>('Plex Media Server sessions', schemas.sessions);
 const rootSchema = new ResponseSchema<{ MediaContainer: { friendlyName?: string; machineIdentifier?: string } }>('Plex Media Server', schemas.serverRoot);
 const accountsSchema = new ResponseSchema<ListBody<'Account', { id: string | number; name?: string }>>('Plex Media Server accounts', schemas.accounts);
@@ -259,6 +260,30 @@ export class MediaServerClient {
     return url;
   }
 
+  /**
+   * Whether the server at the address in use is the one with this machineIdentifier (GET
+   * /identity, no token): the proof an address needs before a token it has not seen goes there.
+   */
+  async answersAs(machineIdentifier: string, signal?: AbortSignal): Promise<boolean> {
+    const response = await this.http.request({ method: 'GET', url: new URL('/identity', this.baseUrl), headers: this.headers, signal, peer: 'Plex Media Server' });
+    return identitySchema.check(response.body).value.MediaContainer.machineIdentifier === machineIdentifier;
+  }
+
+  /**
+   * Whether the server at the address in use takes this token (GET / with it): true for an
+   * answer, false for a refusal (401, 403). Any other fault is thrown: it says nothing either way.
+   * Not followed to another address: the token goes only where answersAs was asked.
+   */
+  async takesToken(token: string, signal?: AbortSignal): Promise<boolean> {
+    try {
+      await this.http.request({ method: 'GET', url: new URL('/', this.baseUrl), headers: this.headers, token, signal, peer: 'Plex Media Server', bodyOptional: true });
+      return true;
+    } catch (error) {
+      if (error instanceof PlexError && error.kind === 'http' && (error.status === 401 || error.status === 403)) return false;
+      throw error;
+    }
+  }
+
   /** A new delegation token, valid for up to 48 hours (less if the server restarts). */
   async transientToken(token: string, signal?: AbortSignal): Promise<Checked<TransientToken>> {
     const response = await this.get('/security/token', DELEGATION, token, signal);
@@ -304,7 +329,9 @@ export class MediaServerClient {
   async sourceInfo(token: string, source: string, refresh: boolean, signal?: AbortSignal): Promise<Checked<SourceInfo>> {
     const query: Record<string, string> = { source: parseSource(source), ...(refresh ? { refresh: '1' } : {}) };
     const response = await this.get('/security/resources', query, token, signal);
+    const listed = cutList((response.body as { MediaContainer?: { Device?: unknown } } | null)?.MediaContainer?.Device, 'Connection', schemas.MAX_CONNECTIONS);
     const { value, warnings } = sourceInfoSchema.check(response.body);
+    if (listed !== undefined) warnings.push(`Plex Media Server source information lists ${listed} connections; only the first ${schemas.MAX_CONNECTIONS} are passed on`);
     const device = value.MediaContainer.Device;
     return {
       value: {

@@ -183,8 +183,6 @@ export interface NotificationListenerOptions {
   /** Each time the socket opens, before its first message is handled: `signal` ends with that connection. */
   onOpen?: (signal: AbortSignal) => Promise<void> | void;
   onState?: (state: ListenerState) => void;
-  /** Each attempt's outcome (opened, or a PlexError): whether the token was taken. */
-  onAttempt?: (outcome: Promise<unknown>) => void;
   onWarning?: (text: string) => void;
   reconnect?: Partial<ReconnectPolicy>;
   clock?: Clock;
@@ -311,7 +309,6 @@ export class NotificationListener {
       const server = this.options.server();
       return server.withToken((token) => open({ address: server.address(), headers: server.headers, token, tls: server.tls, signal: connection.signal }));
     });
-    this.call(() => this.options.onAttempt?.(attempt));
     attempt.then(
       (socket) => {
         if (connection.signal.aborted) return void socket.terminate();

@@ -14,13 +14,17 @@ export interface PlexJwtUser {
   friendly_name?: string;
 }
 
-/** A Plex JWT that passed every check of verifyPlexJwt. */
-export interface VerifiedPlexJwt {
+/** A Plex JWT and its lifetime: what renewing it needs. */
+export interface PlexJwtLifetime {
   token: string;
   /** Epoch ms (iat; the time of the check when plex.tv left it out). */
   issuedAt: number;
   /** Epoch ms (exp). */
   expiresAt: number;
+}
+
+/** A Plex JWT that passed every check of verifyPlexJwt. */
+export interface VerifiedPlexJwt extends PlexJwtLifetime {
   user?: PlexJwtUser;
 }
 
@@ -40,10 +44,33 @@ function refused(what: string, field: string): PlexError {
   return new PlexError(`${REFUSED}${what}`, { kind: 'response', field });
 }
 
-/** Whether an error is verifyPlexJwt refusing a token (not a fault on the way to plex.tv's keys). */
-export function isPlexJwtRefusal(error: unknown): error is PlexError {
-  return error instanceof PlexError && error.kind === 'response' && error.message.startsWith(REFUSED);
+/**
+ * Whether a token has the shape of a JWT (three base64url parts): a Plex JWT rather than a
+ * classic token. Says nothing about whether it is valid; verifyPlexJwt does that.
+ */
+export function looksLikeJwt(token: string): boolean {
+  return /^[\w-]+\.[\w-]+\.[\w-]+$/.test(token);
 }
+
+/**
+ * The lifetime of a Plex JWT that was verified when it was stored, read from its claims (not
+ * verified again: that needs plex.tv's keys, and it was done before the token was kept).
+ * Undefined for a token that is not such a JWT.
+ */
+export async function storedJwtLifetime(token: string): Promise<PlexJwtLifetime | undefined> {
+  if (!looksLikeJwt(token)) return undefined;
+  const { decodeJwt } = await loadJose();
+  try {
+    const { exp, iat } = decodeJwt(token);
+    if (typeof exp !== 'number') return undefined;
+    return { token, expiresAt: exp * 1000, issuedAt: typeof iat === 'number' ? iat * 1000 : exp * 1000 - PLEX_JWT_LIFETIME_MS };
+  } catch {
+    return undefined;
+  }
+}
+
+/** A Plex JWT lives 7 days. */
+export const PLEX_JWT_LIFETIME_MS = 7 * 24 * 3600_000;
 
 /**
  * plex.tv's public keys (GET /api/v2/auth/keys), imported once. Keys that are not Ed25519

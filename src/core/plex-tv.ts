@@ -5,7 +5,8 @@ import * as schemas from './schemas';
 import { PlexError, inputError } from './errors';
 import { checkedServers, type AccountServerWithToken } from './resources';
 import type { DeviceKey, PublicJwk } from './device-key';
-import { PlexJwtKeys, verifyPlexJwt, type VerifiedPlexJwt } from './plex-jwt';
+import { PlexJwtKeys, looksLikeJwt, verifyPlexJwt, type VerifiedPlexJwt } from './plex-jwt';
+import { readPlexDate } from './plex-date';
 
 export const DEFAULT_PLEX_TV_URL = 'https://plex.tv';
 /** The page where a 4-character PIN is typed in. */
@@ -129,14 +130,23 @@ export function buildAuthUrl(identity: ClientIdentity, code: string, forwardUrl?
 }
 
 /**
- * When a PIN expires: from expiresAt, else from expiresIn (the schema keeps that within a
- * year, so the date is always valid); undefined when the answer gives neither in usable form.
+ * When a PIN expires: from expiresAt (in either of Plex's forms), else from expiresIn (the
+ * schema keeps that within a year, so the date is always valid); undefined when the answer
+ * gives neither in usable form. An expiresAt without an offset is read as UTC, with a warning.
  */
-function expiryOf(body: PinBody, now: number): { expiresAt: string; expiresIn: number } | undefined {
-  const at = body.expiresAt === undefined ? NaN : Date.parse(body.expiresAt);
-  if (!Number.isNaN(at)) return { expiresAt: new Date(at).toISOString(), expiresIn: body.expiresIn ?? Math.round((at - now) / 1000) };
+function expiryOf(body: PinBody, now: number): { expiresAt: string; expiresIn: number; warning?: string } | undefined {
+  const at = body.expiresAt === undefined ? undefined : readPlexDate(body.expiresAt, 'expiresAt');
+  if (at) {
+    const expiresIn = body.expiresIn ?? Math.round((at.epochMs - now) / 1000);
+    return { expiresAt: new Date(at.epochMs).toISOString(), expiresIn, ...(at.warning ? { warning: `plex.tv PIN: ${at.warning}` } : {}) };
+  }
   if (body.expiresIn === undefined) return undefined;
   return { expiresAt: new Date(now + body.expiresIn * 1000).toISOString(), expiresIn: body.expiresIn };
+}
+
+/** The schema's warnings and the expiry's, if any. */
+function withExpiryWarning(warnings: string[], expiry: { warning?: string } | undefined): string[] {
+  return expiry?.warning ? [...warnings, expiry.warning] : warnings;
 }
 
 /** A base URL that only an absolute http(s) URL passes, with any trailing slash removed. */
@@ -164,8 +174,7 @@ const authKeysSchema = new ResponseSchema<{ keys: unknown[] }>('plex.tv keys', s
 
 /** A PIN made with a key; once approved, its authToken is a verified Plex JWT. */
 export interface KeyPinState extends PinState {
-  /** ISO 8601: when the Plex JWT expires. */
-  tokenExpiresAt?: string;
+  jwt?: VerifiedPlexJwt;
 }
 
 /** plex.tv's PIN and account operations for one client identity. */
@@ -224,7 +233,7 @@ export class PlexTvClient {
         expiresIn,
         clientIdentifier: this.identity.clientIdentifier,
       },
-      warnings,
+      warnings: withExpiryWarning(warnings, expiry),
     };
   }
 
@@ -246,7 +255,7 @@ export class PlexTvClient {
     const expiry = expiryOf(body, Date.now());
     if (expiry) state.expiresAt = expiry.expiresAt;
     if (body.newRegistration !== undefined) state.newRegistration = body.newRegistration;
-    return { value: state, warnings };
+    return { value: state, warnings: withExpiryWarning(warnings, expiry) };
   }
 
   /**
@@ -256,22 +265,34 @@ export class PlexTvClient {
   async linkCode(code: unknown, token: string, signal?: AbortSignal): Promise<LinkedCode> {
     const linkable = parseLinkCode(code);
     try {
-      await this.http.request({
-        method: 'PUT',
-        url: this.url('/pins/link'),
-        // Both client libraries link as "Plex SSO", as plex.tv/link itself does.
-        headers: identityHeaders({ ...this.identity, product: LINK_PRODUCT }),
-        token,
-        body: { contentType: 'application/x-www-form-urlencoded', content: new URLSearchParams({ code: linkable }).toString() },
-        // 200, 201 or 204: plex.tv documents no body for a linked code.
-        bodyOptional: true,
-        signal,
-        peer: 'plex.tv',
-      });
+      await this.putLink(linkable, token, signal);
     } catch (error) {
       throw unknownCodeError(error, linkable);
     }
     return { code: linkable, linked: true };
+  }
+
+  /**
+   * Approves, as the account whose token this is, a PIN of our own (the account's key device's
+   * strong PIN), so that no person has to: the same call as linking a code.
+   */
+  async approvePin(code: string, token: string, signal?: AbortSignal): Promise<void> {
+    await this.putLink(code, token, signal);
+  }
+
+  private async putLink(code: string, token: string, signal?: AbortSignal): Promise<void> {
+    await this.http.request({
+      method: 'PUT',
+      url: this.url('/pins/link'),
+      // Both client libraries link as "Plex SSO", as plex.tv/link itself does.
+      headers: identityHeaders({ ...this.identity, product: LINK_PRODUCT }),
+      token,
+      body: { contentType: 'application/x-www-form-urlencoded', content: new URLSearchParams({ code }).toString() },
+      // 200, 201 or 204: plex.tv documents no body for a linked code.
+      bodyOptional: true,
+      signal,
+      peer: 'plex.tv',
+    });
   }
 
   /** The account's servers (GET /api/v2/resources), owned and shared, with their connections best first. */
@@ -324,7 +345,9 @@ export class PlexTvClient {
 
   /**
    * Looks at a PIN made with a key, showing a device JWT of that PIN's own (deviceJwtFor). An
-   * approved PIN's authToken is verified (verifyPlexJwt) before it is handed on.
+   * approved PIN's token must be a Plex JWT for this device: it is verified (verifyPlexJwt)
+   * before it is handed on, and a classic token handed back instead (plex.tv does that when the
+   * key did not take) is a fault, never taken for the JWT.
    */
   async checkPinWithKey(id: number, auth: { deviceJwt: string; kid: string }, signal?: AbortSignal): Promise<Checked<KeyPinState>> {
     const url = this.jwtUrl(`/pins/${id}`);
@@ -332,8 +355,11 @@ export class PlexTvClient {
     const response = await this.jwtRequest('GET', url, { signal });
     const { value: state, warnings } = this.pinStateOf(response.body);
     if (!state.authToken) return { value: state, warnings };
-    const verified = await this.verifyPlexJwt(state.authToken, auth.kid, signal);
-    return { value: { ...state, tokenExpiresAt: new Date(verified.expiresAt).toISOString() }, warnings };
+    if (!looksLikeJwt(state.authToken)) {
+      throw new PlexError('plex.tv handed back a classic token where the Plex JWT of the key device was expected', { kind: 'response', field: 'authToken' });
+    }
+    const jwt = await this.verifyPlexJwt(state.authToken, auth.kid, signal);
+    return { value: { ...state, jwt }, warnings };
   }
 
   /** A one-time nonce (5 minutes). */

@@ -2,7 +2,7 @@
  * The account's Plex Media Servers as plex.tv lists them (GET /api/v2/resources), each with
  * its connections best first. See "Finding the account's servers" in plex-facts.md.
  */
-import { ResponseSchema, type Checked } from './validate';
+import { ResponseSchema, cutList, type Checked } from './validate';
 import * as schemas from './schemas';
 
 /** One way to reach a server, as plex.tv lists it. */
@@ -66,10 +66,13 @@ export function rankConnections(connections: readonly ServerConnection[], owned:
   return connections.filter((connection) => owned || !connection.local).sort((a, b) => rankOf(a) - rankOf(b));
 }
 
-/** The devices that provide "server" (a comma-separated list), with their connections ranked. */
+/** "server" as one item of a comma-separated list; a test, not a split, for a peer's string may hold a million commas. */
+const PROVIDES_SERVER = /(?:^|,)\s*server\s*(?:,|$)/;
+
+/** The devices that provide "server", with their connections ranked. */
 export function serversOf(devices: readonly DeviceBody[]): AccountServerWithToken[] {
   return devices
-    .filter((device) => device.provides.split(',').map((part) => part.trim()).includes('server'))
+    .filter((device) => PROVIDES_SERVER.test(device.provides))
     .map((device) => ({
       name: device.name,
       machineIdentifier: device.clientIdentifier,
@@ -93,7 +96,11 @@ export function publicServer({ accessToken: _token, ...server }: AccountServerWi
 
 /** The account's servers, owned and shared, with their access tokens, from plex.tv's answer to /api/v2/resources. */
 export function checkedServers(body: unknown): Checked<AccountServerWithToken[]> {
+  // Past MAX_DEVICES the check refuses the answer: no device beyond is looked at.
+  const devices = Array.isArray(body) ? body.slice(0, schemas.MAX_DEVICES) : [];
+  const cut = devices.filter((device) => cutList(device, 'connections', schemas.MAX_CONNECTIONS) !== undefined).length;
   const { value, warnings } = resourcesSchema.check(body);
+  if (cut) warnings.push(`plex.tv resources: ${cut} device(s) list more than ${schemas.MAX_CONNECTIONS} connections; only their first ${schemas.MAX_CONNECTIONS} are tried`);
   return { value: serversOf(value), warnings };
 }
 
@@ -102,18 +109,27 @@ export const RESOURCES_MAX_AGE_MS = 5 * 60_000;
 
 /** The account's servers, fetched once per key (account) and reused for at most maxAgeMs. */
 export class ResourcesCache {
-  private readonly entries = new Map<string, { at: number; servers: Promise<Checked<AccountServerWithToken[]>> }>();
+  private readonly entries = new Map<string, { at: number; servers: Promise<Checked<AccountServerWithToken[]>>; loading: boolean }>();
 
   constructor(private readonly maxAgeMs = RESOURCES_MAX_AGE_MS) {}
 
-  /** The cached list, or a new one from `load`; `fresh` skips the cache. A failed load is not kept. */
-  get(key: string, load: () => Promise<Checked<AccountServerWithToken[]>>, { fresh = false } = {}): Promise<Checked<AccountServerWithToken[]>> {
+  /**
+   * The cached list when it is at most `maxAgeMs` old (default: the cache's own age), else a new
+   * one from `load`. A list still loading is shared whatever the age asked for: it is of now.
+   * A failed load is not kept.
+   */
+  get(key: string, load: () => Promise<Checked<AccountServerWithToken[]>>, { maxAgeMs = this.maxAgeMs } = {}): Promise<Checked<AccountServerWithToken[]>> {
     const entry = this.entries.get(key);
-    if (entry && !fresh && Date.now() - entry.at < this.maxAgeMs) return entry.servers;
-    const servers = load();
-    const created = { at: Date.now(), servers };
+    if (entry && (entry.loading || Date.now() - entry.at < maxAgeMs)) return entry.servers;
+    const created = { at: Date.now(), servers: load(), loading: true };
     this.entries.set(key, created);
-    servers.catch(() => this.entries.get(key) === created && this.entries.delete(key));
-    return servers;
+    created.servers.then(
+      () => {
+        created.loading = false;
+        created.at = Date.now();
+      },
+      () => this.entries.get(key) === created && this.entries.delete(key),
+    );
+    return created.servers;
   }
 }

@@ -9,6 +9,21 @@ import type { SchemaObject } from 'ajv';
 const nullableString = { type: ['string', 'null'] };
 const YEAR_SECONDS = 365 * 24 * 3600;
 
+/*
+ * Caps on a peer's lists, checked before anything else of them (checking a list of millions,
+ * even to refuse it, stalls the event loop). Over a cap, an answer is refused where cutting it
+ * could lose what a user needs, and cut with a warning where it cannot.
+ */
+/** /api/v2/resources: more devices than a 1 MiB answer of real ones can hold. Refused: a cut could drop the user's server. */
+export const MAX_DEVICES = 2000;
+/**
+ * One server's connections (/api/v2/resources, /security/resources): a real one lists a dozen
+ * at most. Cut: the first ones still reach the server, and the rest of the answer stays usable.
+ */
+export const MAX_CONNECTIONS = 64;
+/** /api/v2/auth/keys: plex.tv lists 1 to 3. Refused: a cut could drop the signing key and make a good JWT look forged. */
+export const MAX_PLEX_KEYS = 8;
+
 const errors: SchemaObject = {
   type: 'object',
   properties: {
@@ -209,7 +224,7 @@ const publicJwk: SchemaObject = {
 /** GET /api/v2/auth/keys: plex.tv's public keys. Entries of other kinds are skipped, not refused. */
 export const authKeys = {
   documented: { type: 'object', required: ['keys'], properties: { keys: { type: 'array', items: publicJwk } } } as SchemaObject,
-  relied: { type: 'object', required: ['keys'], properties: { keys: { type: 'array', items: { type: 'object' } } } } as SchemaObject,
+  relied: { type: 'object', required: ['keys'], properties: { keys: { type: 'array', maxItems: MAX_PLEX_KEYS, items: { type: 'object' } } } } as SchemaObject,
 };
 
 /** One connection of a device in /api/v2/resources (asked with includeHttps, includeRelay and includeIPv6). */
@@ -268,6 +283,7 @@ export const resources = {
   } as SchemaObject,
   relied: {
     type: 'array',
+    maxItems: MAX_DEVICES,
     items: {
       type: 'object',
       required: ['name', 'clientIdentifier', 'provides', 'owned', 'connections'],

@@ -1,5 +1,5 @@
-import { PlexError } from './errors';
-import type { VerifiedPlexJwt } from './plex-jwt';
+import { PlexError, refusesToken } from './errors';
+import type { PlexJwtLifetime, VerifiedPlexJwt } from './plex-jwt';
 import { timerDelay } from './timers';
 
 /** Renew when less than this share of the token's lifetime is left (a day of Plex's 7). */
@@ -20,19 +20,14 @@ export interface TokenRenewerOptions {
   renew: (signal: AbortSignal) => Promise<VerifiedPlexJwt>;
   /** A new token: the caller keeps it (credentials, runtime state). */
   onRenewed: (jwt: VerifiedPlexJwt) => void;
-  /** plex.tv refused to renew: the account needs a new sign-in. The error's code is PLEX_TOKEN_REJECTED. */
+  /** plex.tv refused the token (401, 422 "invalid token"): the account needs a new sign-in. The error's code is PLEX_TOKEN_REJECTED. */
   onRejected: (error: PlexError) => void;
-  /** A passing fault; renewal is tried again after retryInMs. */
+  /** Any other fault, a refusal of another kind (403, 404, ...) included; renewal is tried again after retryInMs. */
   onFault?: (error: PlexError, retryInMs: number) => void;
   /** First wait after a passing fault; it doubles up to MAX_RENEW_BACKOFF_MS. */
   backoffMs?: number;
   /** The clock (epoch ms). */
   now?: () => number;
-}
-
-/** A refusal that a new sign-in alone cures; anything else (network, 5xx, 429, a garbled answer) may pass. */
-function isRefusal(error: PlexError): boolean {
-  return error.kind === 'http' && !error.transient;
 }
 
 function asPlexError(error: unknown): PlexError {
@@ -44,10 +39,10 @@ function asPlexError(error: unknown): PlexError {
  * left (one timer, a little jitter), and at once on a 498 (renewNow). One renewal at a time:
  * everyone who asks during one shares it. A token just renewed is not renewed again within
  * MIN_GAP_MS..MAX_GAP_MS, so wrong clocks cannot make a loop. A passing fault retries with
- * backoff; a refusal (401, 422, ...) ends in onRejected and the renewer stops.
+ * backoff; a refused token (401, 422 "invalid token") ends in onRejected and the renewer stops.
  */
 export class TokenRenewer {
-  private current?: VerifiedPlexJwt;
+  private current?: PlexJwtLifetime;
   /** Epoch ms of the last successful renewal. */
   private renewedAt?: number;
   private inflight?: Promise<VerifiedPlexJwt>;
@@ -66,7 +61,7 @@ export class TokenRenewer {
   }
 
   /** Takes a token (from a sign-in or as saved) and schedules its renewal. */
-  start(jwt: VerifiedPlexJwt): void {
+  start(jwt: PlexJwtLifetime): void {
     if (this.stopped) return;
     this.current = jwt;
     this.rejection = undefined;
@@ -82,7 +77,7 @@ export class TokenRenewer {
   }
 
   /** The token as it stands (undefined before start). */
-  get jwt(): VerifiedPlexJwt | undefined {
+  get jwt(): PlexJwtLifetime | undefined {
     return this.current;
   }
 
@@ -186,7 +181,8 @@ export class TokenRenewer {
     } catch (caught) {
       const error = asPlexError(caught);
       if (this.stopped) throw error;
-      if (isRefusal(error)) {
+      // Only a refused token needs a new sign-in; anything else (403, 404, 400, another 422, network, 5xx) may pass.
+      if (refusesToken(error)) {
         this.rejection = new PlexError(`plex.tv refused to renew the account's token (${error.message}); the account needs a new sign-in`, {
           kind: 'http',
           code: 'PLEX_TOKEN_REJECTED',

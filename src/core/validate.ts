@@ -1,5 +1,6 @@
 import Ajv, { type ErrorObject, type SchemaObject, type ValidateFunction } from 'ajv';
 import { PlexError } from './errors';
+import { isPlexDateTime } from './plex-date';
 
 export interface SchemaPair {
   documented: SchemaObject;
@@ -12,7 +13,18 @@ export interface Checked<T> {
   warnings: string[];
 }
 
-const ajv = new Ajv({ allErrors: true, strict: false, formats: { 'date-time': true } });
+/** "date-time" in the documented schemas: RFC 3339 or Plex's Go layout, with an offset either way (plex-date.ts). */
+const formats = { 'date-time': isPlexDateTime };
+/** Stops at the first error: all a refusal names, and all a warning can afford where a peer's list may hold thousands of drifts. */
+const firstError = new Ajv({ strict: false, formats });
+/** Collects every error: for the warnings of answers whose schema bounds their number. */
+const everyError = new Ajv({ allErrors: true, strict: false, formats });
+
+/** Whether a schema describes a list anywhere: the number of errors in an answer is then the peer's to choose. */
+function describesList(schema: unknown): boolean {
+  if (schema === null || typeof schema !== 'object') return false;
+  return (schema as SchemaObject).type === 'array' || Object.values(schema).some(describesList);
+}
 
 /** "/MediaContainer/Device/Connection/0/port" becomes "MediaContainer.Device.Connection[0].port". */
 function fieldOf(error: ErrorObject): string {
@@ -39,11 +51,12 @@ export class ResponseSchema<T> {
   ) {}
 
   private validators() {
-    this.compiled ??= { documented: ajv.compile(this.schemas.documented), relied: ajv.compile(this.schemas.relied) };
+    const { documented, relied } = this.schemas;
+    this.compiled ??= { documented: (describesList(documented) ? firstError : everyError).compile(documented), relied: firstError.compile(relied) };
     return this.compiled;
   }
 
-  /** Throws a PlexError naming the field when a relied-on field is missing or mistyped. */
+  /** Throws a PlexError naming the field when a relied-on field is missing or mistyped. The warnings are a new array: a caller may add its own. */
   check(body: unknown): Checked<T> {
     const { documented, relied } = this.validators();
     // Relied first, always: the documented schema is looser in places (a PIN id of 0, a connection without uri).
@@ -56,4 +69,16 @@ export class ResponseSchema<T> {
     const shown = drift.slice(0, 3).join('; ') + (drift.length > 3 ? `; and ${drift.length - 3} more` : '');
     return { value: body as T, warnings: [`${this.what} strays from the documented schema: ${shown}`] };
   }
+}
+
+/**
+ * Cuts a peer's list `holder[key]` to its first `max` entries, before the answer is checked
+ * (see the caps in schemas.ts). Returns how many entries it had when it was cut, else undefined.
+ */
+export function cutList(holder: unknown, key: string, max: number): number | undefined {
+  const list = holder !== null && typeof holder === 'object' ? (holder as Record<string, unknown>)[key] : undefined;
+  if (!Array.isArray(list) || list.length <= max) return undefined;
+  const listed = list.length;
+  list.length = max;
+  return listed;
 }

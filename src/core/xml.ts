@@ -17,6 +17,10 @@ interface XmlElement {
 
 /** Plex nests three or four levels; anything far deeper is junk, and would overflow the stack later. */
 export const MAX_XML_DEPTH = 32;
+/** Far more elements than a Plex answer in XML holds: a megabyte of "<a/>" would take 100-300 ms to read and shape, this many about 10. */
+export const MAX_XML_ELEMENTS = 5_000;
+/** The same for attributes, all elements together: a megabyte of ` a=""` in one tag took 150-250 ms. */
+export const MAX_XML_ATTRIBUTES = 20_000;
 
 /** Attributes XML writes as strings but JSON as numbers or booleans. */
 const NUMERIC = new Set(['id', 'expiresIn', 'port', 'size', 'offset', 'totalSize']);
@@ -74,9 +78,10 @@ const SKIPPED: Array<[open: string, close: string]> = [['<!--', '-->'], ['<?', '
 /**
  * Reads the tag that starts at `start` ("<"). Something that is not a tag is skipped only as
  * far as it was read, never read again; the end is -1 when the rest of the text is inside it
- * (an unterminated comment, prolog, doctype or quoted value).
+ * (an unterminated comment, prolog, doctype or quoted value). Throws when a tag holds more
+ * than `attributesLeft` attributes, as soon as it has read one more.
  */
-function readMarkup(xml: string, start: number): Markup {
+function readMarkup(xml: string, start: number, attributesLeft: number): Markup {
   const second = xml[start + 1];
   if (second === '!' || second === '?') {
     for (const [open, close] of SKIPPED) {
@@ -117,6 +122,8 @@ function readMarkup(xml: string, start: number): Markup {
     const valueEnd = xml.indexOf(quote, quoteAt + 1);
     if (valueEnd < 0) return { tag: false, end: -1 };
     bounds.push(afterSpace, keyEnd, quoteAt + 1, valueEnd);
+    // Checked as they are read: a hostile tag is not read to its end first, closed or not.
+    if (bounds.length > attributesLeft * 4) throw new Error(`more than ${MAX_XML_ATTRIBUTES} attributes`);
     at = valueEnd + 1;
   }
 }
@@ -125,17 +132,21 @@ function readMarkup(xml: string, start: number): Markup {
 function parseElements(xml: string): XmlElement | undefined {
   const stack: XmlElement[] = [];
   let root: XmlElement | undefined;
+  let elements = 0;
+  let attributes = 0;
   for (let at = xml.indexOf('<'); at >= 0; ) {
-    const markup = readMarkup(xml, at);
+    const markup = readMarkup(xml, at, MAX_XML_ATTRIBUTES - attributes);
     if (markup.end < 0) break;
     at = xml.indexOf('<', markup.end);
     if (!markup.tag) continue;
+    attributes += markup.element.attributes.length;
     if (markup.closing) {
       stack.pop();
       if (root && !stack.length) break;
       continue;
     }
     if (stack.length >= MAX_XML_DEPTH) throw new Error(`nested deeper than ${MAX_XML_DEPTH} levels`);
+    if (++elements > MAX_XML_ELEMENTS) throw new Error(`more than ${MAX_XML_ELEMENTS} elements`);
     if (stack.length) stack[stack.length - 1].children.push(markup.element);
     else root = markup.element;
     if (!markup.selfClosing) stack.push(markup.element);
@@ -168,7 +179,8 @@ function toJsonShape(element: XmlElement): Record<string, unknown> {
  * `<MediaContainer size="0" token="t"/>` becomes `{ MediaContainer: { size: 0, token: "t" } }`;
  * any other root (plex.tv's `<pin>`, `<user>`, `<errors>`) becomes its own attributes and
  * children, as plex.tv's JSON is. Undefined when the text holds no element. Throws (an Error
- * saying why) for XML nested deeper than MAX_XML_DEPTH levels, which no Plex answer is.
+ * saying why) for XML nested deeper than MAX_XML_DEPTH levels, or of more than MAX_XML_ELEMENTS
+ * elements or MAX_XML_ATTRIBUTES attributes, which no Plex answer is.
  */
 export function parsePlexXml(xml: string): Record<string, unknown> | undefined {
   const root = parseElements(xml);

@@ -107,7 +107,7 @@ describe('admin routes act only on plex-account nodes, and send a token only to 
     const answer = await json(await red.admin('POST', `/plex-auth/accounts/${NEW}/check`, hostile()));
     assert.deepEqual(answer.body, { state: 'valid', username: 'new-user' });
     assert.deepEqual(tokensSeenElsewhere(), []);
-    assert.deepEqual((await json(await red.admin('DELETE', `/plex-auth/accounts/${NEW}/token`))).body, { signedIn: false });
+    assert.equal((await json(await red.admin('DELETE', `/plex-auth/accounts/${NEW}/token`))).body.signedIn, false);
     assert.deepEqual((await json(await red.admin('POST', `/plex-auth/accounts/${NEW}/check`, hostile()))).body, { state: 'signed-out' });
   });
 

@@ -89,7 +89,7 @@ describe('plex-account admin routes, in a real node-red with adminAuth', () => {
 
     const token = standIn.approve(pin.pinId, 'new-user');
     const outcome = await waitForOutcome(red, NEW, pin.pinId);
-    assert.deepEqual(outcome, { state: 'approved', username: 'new-user', expiresAt: pin.expiresAt });
+    assert.deepEqual(outcome, { state: 'approved', username: 'new-user', message: null });
     assert.equal((await (await red.admin('GET', `/plex-auth/accounts/${NEW}`)).json()).signedIn, true);
     const check = await json(await red.admin('POST', `/plex-auth/accounts/${NEW}/check`, identity));
     assert.deepEqual(check.body, { state: 'valid', username: 'new-user' });
@@ -129,8 +129,11 @@ describe('plex-account admin routes, in a real node-red with adminAuth', () => {
     const refused = await (await red.admin('GET', `/plex-auth/accounts/${DEPLOYED}`)).json();
     assert.deepEqual([refused.signedIn, refused.signInNeeded, refused.lastCheck.state], [true, true, 'revoked'], 'the Check button marks the account');
 
-    assert.deepEqual((await json(await red.admin('DELETE', `/plex-auth/accounts/${DEPLOYED}/token`))).body, { signedIn: false });
-    assert.deepEqual(await (await red.admin('GET', `/plex-auth/accounts/${DEPLOYED}`)).json(), { signedIn: false, tokenKind: null, expiresAt: null, signInNeeded: false, lastCheck: null });
+    assert.equal((await json(await red.admin('DELETE', `/plex-auth/accounts/${DEPLOYED}/token`))).body.signedIn, false);
+    assert.deepEqual(await (await red.admin('GET', `/plex-auth/accounts/${DEPLOYED}`)).json(), {
+      signedIn: false, auth: 'token', legacyJwt: false, signInNeeded: false, lastCheck: null,
+      keyDevice: { state: 'none', clientIdentifier: null, expiresAt: null, error: null, retryAt: null },
+    });
     assert.deepEqual((await check()).body, { state: 'signed-out' });
   });
 

@@ -2,12 +2,13 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { firstAnswering, rankConnections, serversOf, publicServer, PlexError, type ServerConnection } from '../../src/core';
+import { firstAnswering, rankConnections, serversOf, publicServer, PlexError, MAX_PROBES_IN_FLIGHT, type ServerConnection } from '../../src/core';
 import { serve, answer, plexErrorOf, type Loopback } from './loopback';
 
 const identity = { clientIdentifier: 'ranking-test', product: 'Node-RED', deviceName: 'test' };
@@ -128,6 +129,84 @@ describe('racing connections against /identity', () => {
     const error = await plexErrorOf(race);
     assert.equal(error.kind, 'aborted');
     assert.ok(error instanceof PlexError);
+  });
+});
+
+describe('racing a long list of connections', () => {
+  /**
+   * Listeners, each its own address, that never answer ("hang") or answer 503 after `ms`; they
+   * count the connections open at once across all of them, and the requests asked.
+   */
+  async function listeners(count: number, behaviour: { hang: true } | { failAfterMs: number }) {
+    let open = 0;
+    let peak = 0;
+    let asked = 0;
+    const servers = await Promise.all(Array.from({ length: count }, async () => {
+      const server = http.createServer((_req, res) => {
+        asked += 1;
+        if ('failAfterMs' in behaviour) setTimeout(() => res.writeHead(503).end(), behaviour.failAfterMs);
+      });
+      server.on('connection', (socket) => {
+        peak = Math.max(peak, ++open);
+        socket.once('close', () => (open -= 1));
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      return server;
+    }));
+    return {
+      urls: servers.map((server) => `http://127.0.0.1:${(server.address() as AddressInfo).port}`),
+      peak: () => peak,
+      asked: () => asked,
+      close: () => Promise.all(servers.map((server) => {
+        server.closeAllConnections();
+        return new Promise((resolve) => server.close(resolve));
+      })),
+    };
+  }
+  const answering = () => serve(answer(200, JSON.stringify({ MediaContainer: { machineIdentifier: SERVER_ID } })));
+
+  it(`keeps at most ${MAX_PROBES_IN_FLIGHT} connections open among 300 candidates, best-ranked first, and none after the one that answers`, async () => {
+    const failing = await listeners(100, { failAfterMs: 20 });
+    const right = await answering();
+    try {
+      const candidates = [...failing.urls, ...failing.urls, ...failing.urls.slice(0, 49), right.url, ...failing.urls.slice(0, 50)];
+      assert.equal(candidates.length, 300);
+      assert.equal(await firstAnswering(candidates, SERVER_ID, { identity, limitMs: 5000 }), right.url);
+      assert.ok(failing.peak() <= MAX_PROBES_IN_FLIGHT, `${failing.peak()} connections open at once`);
+      // The 249 before it were all asked; of the 50 after it, at most the rest of one window.
+      assert.ok(failing.asked() >= 249 && failing.asked() < 249 + MAX_PROBES_IN_FLIGHT, `asked ${failing.asked()}`);
+    } finally {
+      await failing.close();
+      await right.close();
+    }
+  });
+
+  it('still finds the one ranked after 100 that hang, a time limit per window of them', async () => {
+    const hanging = await listeners(100, { hang: true });
+    const right = await answering();
+    try {
+      const started = Date.now();
+      assert.equal(await firstAnswering([...hanging.urls, right.url, ...hanging.urls], SERVER_ID, { identity, limitMs: 100 }), right.url);
+      const took = Date.now() - started;
+      const windows = Math.ceil(100 / MAX_PROBES_IN_FLIGHT);
+      assert.ok(took >= windows * 100 - 50 && took < 10_000, `took ${took} ms for ${windows} windows of 100 ms`);
+      assert.ok(hanging.asked() >= 100 && hanging.asked() < 100 + MAX_PROBES_IN_FLIGHT, `asked ${hanging.asked()}`);
+    } finally {
+      await hanging.close();
+      await right.close();
+    }
+  });
+
+  it('names the first few candidates in its error and counts the rest', async () => {
+    const failing = await listeners(30, { failAfterMs: 0 });
+    try {
+      const error = await plexErrorOf(firstAnswering(failing.urls, SERVER_ID, { identity, limitMs: 5000 }));
+      assert.equal(error.code, 'PLEX_UNREACHABLE');
+      assert.equal(error.message.match(/\(HTTP 503\)/g)?.length, 10);
+      assert.match(error.message, /; and 20 more$/);
+    } finally {
+      await failing.close();
+    }
   });
 });
 

@@ -1,7 +1,7 @@
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { HttpClient, PlexError } from '../../src/core';
-import { HOSTILE_ANSWERS, HOSTILE_BODIES, longestStallMs, stallReading } from './hostile-bodies';
+import { HOSTILE_ANSWERS, HOSTILE_BODIES, HOSTILE_LISTS, longestStallMs, stallReading, stallReadingList } from './hostile-bodies';
 
 /** Generous: the linear readers stall for a few milliseconds, the backtracking ones for seconds to minutes. */
 const STALL_BOUND_MS = 500;
@@ -41,4 +41,25 @@ describe('hostile bodies of about 900 KB read through HttpClient', () => {
     assert.ok(error instanceof PlexError);
     assert.equal(error.plexMessage, 'Real title');
   });
+});
+
+describe('answers of about 1 MB full of list entries, read and checked by the calls that read lists', () => {
+  const client = new HttpClient({ timeoutMs: 600_000 });
+  after(() => client.close());
+
+  for (const list of HOSTILE_LISTS) {
+    const ending = 'error' in list.ends ? 'is refused, naming the cap it passed' : 'is used, with a warning';
+    it(`${list.name}: the event loop stalls < ${STALL_BOUND_MS} ms, and the answer ${ending}`, async () => {
+      const { stallMs, value, error } = await stallReadingList(client, list);
+      assert.ok(stallMs < STALL_BOUND_MS, `event loop stalled ${stallMs.toFixed(1)} ms`);
+      if ('error' in list.ends) {
+        assert.ok(error instanceof PlexError, `expected a PlexError, got ${String(error ?? 'an answer')}`);
+        assert.equal(error.code, 'PLEX_BAD_ANSWER');
+        assert.match(error.message, list.ends.error);
+      } else {
+        assert.equal(error, undefined);
+        assert.match((value as { warnings: string[] }).warnings.join('\n'), list.ends.warning);
+      }
+    });
+  }
 });

@@ -47,7 +47,7 @@ describe('the stand-in refuses what plex.tv would refuse (JWT sign-in)', () => {
     standIn.approve(pin.id, 'key-user');
     const { value: state } = await plexTv.checkPinWithKey(pin.id, { deviceJwt, kid: key.kid });
     assert.ok(state.authToken && standIn.plexJwts.has(state.authToken));
-    assert.ok(Math.abs(Date.parse(state.tokenExpiresAt!) - (Date.now() + 7 * 24 * 3600_000)) < 5000);
+    assert.ok(Math.abs(state.jwt!.expiresAt - (Date.now() + 7 * 24 * 3600_000)) < 5000);
     assert.equal((await plexTv.getUser(state.authToken)).value.username, 'key-user');
     const poll = [...standIn.requests].reverse().find((r) => r.path.startsWith(`/api/v2/pins/${pin.id}`))!;
     assert.ok(poll.path.includes('deviceJWT='));

@@ -105,19 +105,20 @@ describe('TokenRenewer against the stand-in', () => {
     assert.equal(renewed.length, 0);
   });
 
-  it('a revoked device ends in "sign-in needed" (PLEX_TOKEN_REJECTED), once, and the renewer stops renewing', async () => {
-    const { first, rejected, renewer } = await signedIn();
+  it('a removed device: its JWT is refused (401, PLEX_TOKEN_REJECTED on the call); its key refused on renewal (422) is a fault retried with backoff, not a latch', async () => {
+    const { first, rejected, faults, renewer } = await signedIn({ backoffMs: 60_000 });
     renewer.start(first);
     standIn.revokePlexJwt(first.token);
+    const call = await plexTv.getUser(first.token).catch((caught: PlexError) => caught);
+    assert.deepEqual([(call as PlexError).status, (call as PlexError).code], [401, 'PLEX_TOKEN_REJECTED']);
     const error = await renewer.renewNow(first.token).catch((caught: PlexError) => caught);
     assert.ok(error instanceof PlexError);
-    assert.equal(error.code, 'PLEX_TOKEN_REJECTED');
-    assert.equal(error.status, 422);
+    assert.deepEqual([error.status, error.plexMessage, error.code], [422, 'Signature Verification Failed', 'PLEX_HTTP']);
     assert.ok(!error.message.includes(first.token));
-    assert.equal(rejected.length, 1);
-    assert.equal(renewer.state, 'rejected');
+    assert.deepEqual([rejected.length, faults.length, renewer.state], [0, 1, 'waiting']);
+    // While it backs off, callers get that fault rather than a renewal each.
     const before = exchanges();
-    await assert.rejects(renewer.token(), (caught: PlexError) => caught.code === 'PLEX_TOKEN_REJECTED');
+    await assert.rejects(renewer.renewNow(first.token), (caught: unknown) => caught === error);
     assert.equal(exchanges(), before);
   });
 
@@ -136,6 +137,52 @@ describe('TokenRenewer against the stand-in', () => {
     assert.equal(rejected.length, 0);
     assert.equal(await renewer.token(), renewed[0].token);
   });
+
+  /** plex.tv's answer to a renewal: a status and its errors[] message. */
+  const refusal = (status: number, message: string) => ({ status, body: JSON.stringify({ errors: [{ code: 1000, message, status }] }) });
+
+  for (const [status, message] of [
+    [403, 'Forbidden'],
+    [404, 'Not Found'],
+    [400, 'Bad Request'],
+    [408, 'Request Timeout'],
+    [422, 'Nonce already used'],
+  ] as const) {
+    it(`a ${status} "${message}" while renewing is a passing fault: backoff, no "sign in again", and the next renewal recovers by itself`, async () => {
+      const { first, renewed, rejected, faults, renewer } = await signedIn({ backoffMs: 1 });
+      renewer.start(first);
+      standIn.fail(/^POST \/api\/v2\/auth\/token/, refusal(status, message), 1);
+      standIn.expirePlexJwt(first.token);
+      const error = await renewer.renewNow(first.token).catch((caught: PlexError) => caught);
+      assert.ok(error instanceof PlexError, String(error));
+      assert.equal(error.status, status);
+      assert.notEqual(error.code, 'PLEX_TOKEN_REJECTED');
+      assert.equal(rejected.length, 0);
+      assert.notEqual(renewer.state, 'rejected');
+      await until(() => renewed.length === 1, 3000);
+      assert.deepEqual(faults.map((fault) => fault.status), [status]);
+      assert.equal(renewer.state, 'valid');
+      assert.equal(await renewer.token(), renewed[0].token);
+    });
+  }
+
+  for (const [status, message] of [
+    [401, 'User could not be authenticated'],
+    [422, 'Invalid token'],
+  ] as const) {
+    it(`a ${status} "${message}" while renewing still means "sign in again" (PLEX_TOKEN_REJECTED), and nothing is sent after`, async () => {
+      const { first, rejected, faults, renewer } = await signedIn({ backoffMs: 1 });
+      renewer.start(first);
+      standIn.fail(/^POST \/api\/v2\/auth\/token/, refusal(status, message), 1);
+      standIn.expirePlexJwt(first.token);
+      const error = await renewer.renewNow(first.token).catch((caught: PlexError) => caught);
+      assert.ok(error instanceof PlexError, String(error));
+      assert.deepEqual([error.code, error.status, rejected.length, faults.length, renewer.state], ['PLEX_TOKEN_REJECTED', status, 1, 0, 'rejected']);
+      const before = exchanges();
+      await assert.rejects(renewer.token(), (caught: PlexError) => caught.code === 'PLEX_TOKEN_REJECTED');
+      assert.equal(exchanges(), before);
+    });
+  }
 
   it('stop() clears the timer and ends a renewal under way without callbacks', async () => {
     standIn.jwtLifetimeSec = 2;

@@ -209,7 +209,7 @@ describe('plex-events', () => {
     const refused = 'SECRET-OLD-TOKEN-9d01';
     await load({}, { token: refused }, { ...FAST, refusedMs: 600_000 });
     await until(() => /sign-in-again$/.test(lastStatus()), '"sign in again"');
-    (helper.getNode('acct') as any).storeToken(ACCOUNT_TOKEN);
+    (helper.getNode('acct') as any).account.signIn(ACCOUNT_TOKEN);
     await connected();
   });
 
@@ -255,7 +255,7 @@ describe('plex-events', () => {
 
   it('without a token says "not signed in" and does not connect', async () => {
     await load({}, { token: null });
-    await until(() => /events-not-signed-in$/.test(lastStatus()), '"not signed in"');
+    await until(() => /not-signed-in$/.test(lastStatus()), '"not signed in"');
     assert.equal(standIn.playback.sockets, 0);
   });
 

@@ -1,7 +1,5 @@
 import { describe, it, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
 import { PlexStandIn } from '../../dev/plex-stand-in';
 import { helper, startRuntime, stopRuntime, loadUnderTest, outcome, loggedText, ACCOUNT_TOKEN } from './harness';
 import { serve } from '../core/loopback';
@@ -102,7 +100,9 @@ describe('plex-link-code', () => {
     const failed = await outcome({ payload: 'QQQQ' });
     assert.ok('error' in failed);
     assert.equal(failed.error.message, 'PlexError: Code QQQQ is unknown or expired: plex.tv (PUT /api/v2/pins/link) answered 404 Not Found: Code not found or expired (code 1020)');
-    assert.match(await lastStatus(), /plex-auth\.status\.http-error$/);
+    // In words under the node, not "HTTP 404": the HTTP status stays in msg.error (its code and message).
+    assert.match(await lastStatus(), /plex-auth\.status\.code-unknown$/);
+    assert.equal(failed.error.code, 'PLEX_HTTP');
   });
 
   it('an expired code reaches Catch, and the TV is not linked', async () => {
@@ -131,8 +131,7 @@ describe('plex-link-code', () => {
     const failed = await outcome({ payload: 'ABCD' });
     assert.ok('error' in failed);
     // The test runtime shows catalog keys; the catalog holds the words.
-    assert.match(failed.error.message, /^PlexError: \S+plex-auth\.error\.not-signed-in$/);
-    assert.match(JSON.parse(fs.readFileSync(path.resolve(__dirname, '../../../nodes/locales/en-US/plex-account.json'), 'utf8'))['plex-auth'].error['not-signed-in'], /^The Plex account is not signed in: /);
+    assert.match(failed.error.message, /^PlexError: the account is not signed in: sign in from its dialog/);
     assert.equal(linkRequests().length, seen);
   });
 

@@ -232,7 +232,7 @@ describe('plex-poll-token', () => {
     assert.ok('port' in result && result.port === 0);
     const token = standIn.pins.get(id)!.authToken!;
     assert.equal(result.msg.payload.stored, true);
-    assert.equal((helper.getNode('acct') as any).token(), token);
+    assert.equal((helper.getNode('acct') as any).account.token(), token);
     assert.equal((helper as any)._RED.nodes.getCredentials('acct').token, token);
     assert.ok(!loggedText().includes(token), 'the token is not logged');
   });

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { PlexStandIn, type StandInServer } from '../../dev/plex-stand-in';
 import { allNodes } from '../support';
 import { helper, startRuntime, stopRuntime, loadUnderTest, outcome, loggedText, ACCOUNT_TOKEN } from './harness';
+import { runtimeState } from '../../nodes/lib/runtime-state';
 
 describe('plex-servers and a plex-server that follows its server', () => {
   const standIn = new PlexStandIn();
@@ -25,7 +26,10 @@ describe('plex-servers and a plex-server that follows its server', () => {
     await decoy.stop();
     await standIn.stop();
   });
-  afterEach(() => helper.unload());
+  afterEach(async () => {
+    await helper.unload();
+    runtimeState((helper as any)._RED).setAccount('acct', undefined);
+  });
 
   const tokensSeenBy = (server: PlexStandIn) => server.requests.map((request) => request.headers['x-plex-token']).filter(Boolean);
 
@@ -83,7 +87,7 @@ describe('plex-servers and a plex-server that follows its server', () => {
       const calls = server.standIn.requests.slice(seen);
       assert.ok(calls.some((r) => r.path === '/identity'), 'asked who it is first');
       assert.equal(calls.filter((r) => r.path.startsWith('/security/token')).pop()?.headers['x-plex-token'], ACCOUNT_TOKEN);
-      assert.equal((helper.getNode('srv') as any).client.address, server.standIn.url, 'uses the new address');
+      assert.equal((helper.getNode('srv') as any).server.client.address, server.standIn.url, 'uses the new address');
       assert.ok(decoy.requests.some((r) => r.path === '/identity'), 'the decoy was asked who it is');
       assert.deepEqual(tokensSeenBy(decoy), [], 'the decoy never got a token');
 
@@ -103,6 +107,27 @@ describe('plex-servers and a plex-server that follows its server', () => {
       assert.deepEqual(tokenCalls.map((r) => r.headers['x-plex-token']), [shared.accessToken]);
       assert.deepEqual(tokensSeenBy(shared.standIn).filter((token) => token === ACCOUNT_TOKEN), [], 'the account token never went to a shared server');
       assert.ok(!JSON.stringify(result.msg).includes(shared.accessToken));
+    });
+
+    it("a shared server's own token goes with the account's token: not used after a sign-in as another Plex user, nor after a reload", async () => {
+      const oldUrl = shared.standIn.url;
+      await standIn.moveServer(shared.standIn.machineIdentifier);
+      await loadWithServer(standIn, { url: oldUrl, machineIdentifier: shared.standIn.machineIdentifier });
+      assert.ok('port' in (await outcome({})), 'found through the account, with its own token');
+      const account = (helper.getNode('acct') as any).account;
+      account.signIn(standIn.addAccount('someone-else'));
+      const seen = shared.standIn.requests.length;
+      await outcome({});
+      const sentSince = () => shared.standIn.requests.slice(seen).map((request) => request.headers['x-plex-token']);
+      assert.ok(!sentSince().includes(shared.accessToken), "the other user's calls do not carry the first user's shared token");
+      // As after a restart: the deployed credentials again, the runtime's sign-in sealed.
+      await helper.unload();
+      await loadWithServer(standIn, { url: oldUrl, machineIdentifier: shared.standIn.machineIdentifier });
+      await outcome({});
+      assert.ok(!sentSince().includes(shared.accessToken), 'nor after a reload');
+      (helper.getNode('acct') as any).account.signOut();
+      await outcome({});
+      assert.ok(!sentSince().includes(shared.accessToken), 'nor after a sign-out');
     });
 
     it('says PLEX_UNREACHABLE naming every address tried when no connection answers', async () => {

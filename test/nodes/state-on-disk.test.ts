@@ -63,7 +63,7 @@ describe('plex-poll-token with store on, when the state cannot be written', () =
     const msg = await approved;
     assert.equal(msg.payload.id, id);
     assert.equal(msg.payload.stored, true);
-    assert.equal((helper.getNode('acct') as unknown as { token(): string }).token(), msg.payload.authToken, 'kept in memory');
+    assert.equal((helper.getNode('acct') as unknown as { account: { token(): string } }).account.token(), msg.payload.authToken, 'kept in memory');
   }
 
   it('.plex-auth is a file: warns once, keeps polling and storing in memory, and writes once the disk allows', async () => {

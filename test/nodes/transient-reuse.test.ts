@@ -75,7 +75,7 @@ describe('plex-transient-token with reuse', () => {
     const newToken = standIn.addAccount('owner again');
     await loadUnderTest(standIn, 'plex-transient-token', { server: 'srv', reuse: true });
     await outcome({});
-    (helper.getNode('acct') as unknown as { storeToken(token: string): void }).storeToken(newToken);
+    (helper.getNode('acct') as unknown as { account: { signIn(token: string): void } }).account.signIn(newToken);
     await outcome({});
     assert.equal(calls(), 2);
     assert.equal(standIn.requests.at(-1)!.headers['x-plex-token'], newToken);

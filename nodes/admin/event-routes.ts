@@ -4,20 +4,21 @@
  * and names reach the browser.
  */
 import type { NodeAPI } from 'node-red';
+import type { Request } from 'express';
 import { MEDIA_TYPES, PlexError } from '../../src/core';
-import { NODE_ID, RouteError, jsonRoute } from './admin-http';
-import { eventServer } from './event-server';
-import { t } from './i18n';
+import { eventServer } from '../lib/event-server';
+import { t } from '../lib/i18n';
+import { NODE_ID, RouteError, jsonRoute } from './http';
 
 export function registerEventRoutes(RED: NodeAPI): void {
-  RED.httpAdmin.get('/plex-auth/servers/:id/choices', RED.auth.needsPermission('plex-events.read'), jsonRoute(RED, 'plex-events', async (req) => {
+  RED.httpAdmin.get('/plex-auth/servers/:id/choices', RED.auth.needsPermission('plex-events.read'), jsonRoute(RED, 'plex-events', async (req: Request) => {
     const id = String(req.params.id ?? '');
     if (!NODE_ID.test(id)) throw new RouteError(400, t(RED, 'admin.bad-node-id', { what: 'server' }));
     let server;
     try {
       server = eventServer(RED, id);
     } catch (error) {
-      // Not deployed, not a plex-server, or without a token: nothing to ask with.
+      // Not deployed, or not a plex-server: nothing to ask with.
       throw new RouteError(409, t(RED, 'admin.events-no-server', { message: error instanceof PlexError ? error.message : String(error) }));
     }
     return { ...(await server.choices()), types: MEDIA_TYPES };
