@@ -76,7 +76,7 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
 export const MAX_JSON_CONTAINERS = 50_000;
 
 /** Whether JSON text holds more than MAX_JSON_CONTAINERS "{" and "[" (inside strings too: a bound is all that is needed). */
-function tooManyContainers(text: string): boolean {
+export function tooManyContainers(text: string): boolean {
   let containers = 0;
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);

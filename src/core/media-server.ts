@@ -49,13 +49,32 @@ type ListBody<Child extends string, T> = { MediaContainer: { [name in Child]?: T
 const transientTokenSchema = new ResponseSchema<TransientTokenBody>('Plex Media Server transient token', schemas.transientToken);
 const sourceInfoSchema = new ResponseSchema<SourceInfoBody>('Plex Media Server source information', schemas.sourceInfo);
 const identitySchema = new ResponseSchema<{ MediaContainer: { machineIdentifier: string } }>('Plex Media Server identity', schemas.identity);
-const sessionsSchema = new ResponseSchema<ListBody<'Metadata', SessionBody>>('Plex Media Server sessions', schemas.sessions);
+/** A list answer of the server: its schema, where the list is, and how many of it are read. */
+interface ListAnswer<Child extends string, T> {
+  schema: ResponseSchema<ListBody<Child, T>>;
+  child: Child;
+  cap: number;
+}
+
+const sessionsList: ListAnswer<'Metadata', SessionBody> = {
+  schema: new ResponseSchema('Plex Media Server sessions', schemas.sessions),
+  child: 'Metadata',
+  cap: schemas.MAX_SESSIONS,
+};
 const rootSchema = new ResponseSchema<{ MediaContainer: { friendlyName?: string; machineIdentifier?: string } }>('Plex Media Server', schemas.serverRoot);
-const accountsSchema = new ResponseSchema<ListBody<'Account', { id: string | number; name?: string }>>('Plex Media Server accounts', schemas.accounts);
+const accountsList: ListAnswer<'Account', { id: string | number; name?: string }> = {
+  schema: new ResponseSchema('Plex Media Server accounts', schemas.accounts),
+  child: 'Account',
+  cap: schemas.MAX_CHOICES,
+};
 type DeviceBody = { clientIdentifier: string; name?: string; platform?: string };
 type SectionBody = { key: string | number; title?: string; type?: string };
-const devicesSchema = new ResponseSchema<ListBody<'Device', DeviceBody>>('Plex Media Server devices', schemas.devices);
-const sectionsSchema = new ResponseSchema<ListBody<'Directory', SectionBody>>('Plex Media Server libraries', schemas.librarySections);
+const devicesList: ListAnswer<'Device', DeviceBody> = { schema: new ResponseSchema('Plex Media Server devices', schemas.devices), child: 'Device', cap: schemas.MAX_CHOICES };
+const sectionsList: ListAnswer<'Directory', SectionBody> = {
+  schema: new ResponseSchema('Plex Media Server libraries', schemas.librarySections),
+  child: 'Directory',
+  cap: schemas.MAX_CHOICES,
+};
 
 /** Longest text kept from a server's description of a session: a hostile server cannot make each session cost a megabyte. */
 export const MAX_FIELD_CHARS = 500;
@@ -292,10 +311,19 @@ export class MediaServerClient {
     return { value: { token: value.MediaContainer.token, expiresAt }, warnings };
   }
 
+  /** A list the server answers at `path`: cut to its cap before it is checked (with a warning), then checked. */
+  private async list<Child extends string, T>(path: string, answer: ListAnswer<Child, T>, token: string, signal?: AbortSignal): Promise<Checked<T[]>> {
+    const { body } = await this.get(path, NO_QUERY, token, signal);
+    const listed = cutList((body as { MediaContainer?: unknown } | null)?.MediaContainer, answer.child, answer.cap);
+    const { value, warnings } = answer.schema.check(body);
+    if (listed !== undefined) warnings.push(`${answer.schema.what} lists ${listed} entries; only the first ${answer.cap} are read`);
+    return { value: value.MediaContainer[answer.child] ?? [], warnings };
+  }
+
   /** What is playing now: GET /status/sessions, one entry per session with who plays what, where. */
   async sessions(token: string, signal?: AbortSignal): Promise<Checked<PlayingSession[]>> {
-    const { value, warnings } = sessionsSchema.check((await this.get('/status/sessions', NO_QUERY, token, signal)).body);
-    return { value: (value.MediaContainer.Metadata ?? []).map(playingSession), warnings };
+    const { value, warnings } = await this.list('/status/sessions', sessionsList, token, signal);
+    return { value: value.map(playingSession), warnings };
   }
 
   /** The server's name and machineIdentifier (GET /). */
@@ -306,23 +334,22 @@ export class MediaServerClient {
 
   /** The users who have used the server (GET /accounts); the server's own system account (id 0) is left out. */
   async accounts(token: string, signal?: AbortSignal): Promise<Checked<NamedChoice[]>> {
-    const { value, warnings } = accountsSchema.check((await this.get('/accounts', NO_QUERY, token, signal)).body);
-    const users = (value.MediaContainer.Account ?? []).filter((account) => String(account.id) !== '0');
+    const { value, warnings } = await this.list('/accounts', accountsList, token, signal);
+    const users = value.filter((account) => String(account.id) !== '0');
     return { value: users.map((account) => choice(account.id, account.name)), warnings };
   }
 
   /** The players that have connected to the server (GET /devices), by machineIdentifier. */
   async devices(token: string, signal?: AbortSignal): Promise<Checked<NamedChoice[]>> {
-    const { value, warnings } = devicesSchema.check((await this.get('/devices', NO_QUERY, token, signal)).body);
-    const players = (value.MediaContainer.Device ?? []).filter((device) => device.clientIdentifier);
+    const { value, warnings } = await this.list('/devices', devicesList, token, signal);
+    const players = value.filter((device) => device.clientIdentifier);
     return { value: players.map((device) => choice(device.clientIdentifier, device.name, device.platform)), warnings };
   }
 
   /** The server's libraries (GET /library/sections). */
   async librarySections(token: string, signal?: AbortSignal): Promise<Checked<NamedChoice[]>> {
-    const { value, warnings } = sectionsSchema.check((await this.get('/library/sections', NO_QUERY, token, signal)).body);
-    const sections = value.MediaContainer.Directory ?? [];
-    return { value: sections.map((section) => choice(section.key, section.title, section.type)), warnings };
+    const { value, warnings } = await this.list('/library/sections', sectionsList, token, signal);
+    return { value: value.map((section) => choice(section.key, section.title, section.type)), warnings };
   }
 
   /** Connection details of a source the server knows (Plex Media Server >= 1.15.4). */

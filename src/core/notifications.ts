@@ -5,7 +5,7 @@
  */
 import WebSocket, { type RawData } from 'ws';
 import { PlexError } from './errors';
-import type { TlsSettings } from './http';
+import { MAX_JSON_CONTAINERS, tooManyContainers, type TlsSettings } from './http';
 import { withHeaderSafeIdentity } from './identity';
 import { ResponseSchema, type Checked } from './validate';
 import * as schemas from './schemas';
@@ -55,9 +55,12 @@ export function notificationsUrl(address: string, headers: Readonly<Record<strin
 
 /** Reads one message: JSON checked against the notification schema. A relied-on field that is wrong is a PlexError naming it. */
 export function parseNotification(data: RawData): Checked<NotificationContainer> {
+  const text = (Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data)).toString('utf8');
+  // As for every answer: a megabyte of "{}," would stall the event loop in JSON.parse alone.
+  if (tooManyContainers(text)) throw new PlexError(`${PEER} sent a notification of more than ${MAX_JSON_CONTAINERS} objects and arrays; skipped`, { kind: 'response' });
   let body: unknown;
   try {
-    body = JSON.parse(Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.from(data as ArrayBuffer).toString('utf8'));
+    body = JSON.parse(text);
   } catch {
     throw new PlexError(`${PEER} sent a notification that is not JSON`, { kind: 'response' });
   }

@@ -5,6 +5,7 @@
  * and, after a reconnect, the sessions that changed or stopped while the connection was down.
  */
 import { PlexError } from './errors';
+import { MAX_SESSIONS } from './schemas';
 import type { PlayingSession, ServerAbout } from './media-server';
 import type { PlaySessionEntry } from './notifications';
 import type { Checked } from './validate';
@@ -71,7 +72,6 @@ export interface PlaybackTrackerOptions {
   maxSessions?: number;
 }
 
-export const DEFAULT_MAX_SESSIONS = 1000;
 /** Notifications kept per session while its lookup is under way. */
 const MAX_WAITING = 16;
 
@@ -118,7 +118,7 @@ export class PlaybackTracker {
   constructor(private readonly options: PlaybackTrackerOptions) {
     this.filters = { users: [], players: [], libraries: [], types: [], ...options.filters };
     this.now = options.now ?? Date.now;
-    this.maxSessions = options.maxSessions ?? DEFAULT_MAX_SESSIONS;
+    this.maxSessions = options.maxSessions ?? MAX_SESSIONS;
   }
 
   /** Sessions followed now. */

@@ -23,6 +23,14 @@ export const MAX_DEVICES = 2000;
 export const MAX_CONNECTIONS = 64;
 /** /api/v2/auth/keys: plex.tv lists 1 to 3. Refused: a cut could drop the signing key and make a good JWT look forged. */
 export const MAX_PLEX_KEYS = 8;
+/**
+ * Sessions a server lists (/status/sessions; cut: the first ones are still who and what), tells
+ * of in one notification (refused: a real one tells of one), and plex-events follows at once.
+ * A home server has a handful.
+ */
+export const MAX_SESSIONS = 1000;
+/** Users, players or libraries a server lists for the plex-events dialog. Cut: the dialog offers the first ones. */
+export const MAX_CHOICES = 1000;
 
 const errors: SchemaObject = {
   type: 'object',
@@ -399,7 +407,7 @@ export const notification = {
         required: ['type'],
         properties: {
           type: { type: 'string', minLength: 1 },
-          PlaySessionStateNotification: { type: 'array', items: playSessionState.relied },
+          PlaySessionStateNotification: { type: 'array', maxItems: MAX_SESSIONS, items: playSessionState.relied },
         },
       },
     },

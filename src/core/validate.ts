@@ -46,7 +46,8 @@ export class ResponseSchema<T> {
   private compiled?: { documented: ValidateFunction; relied: ValidateFunction };
 
   constructor(
-    private readonly what: string,
+    /** What the answer is, for messages: "Plex Media Server sessions". */
+    readonly what: string,
     private readonly schemas: SchemaPair,
   ) {}
 

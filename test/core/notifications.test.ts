@@ -6,6 +6,7 @@ import http from 'node:http';
 import type { Socket } from 'node:net';
 import { deadPort, listenOnLoopback } from '../../dev/stand-in/exchange';
 import { MAX_NOTIFICATION_BYTES, PING_EVERY_MS, STABLE_AFTER_MS, notificationsUrl, identityHeaders, type ListenerState } from '../../src/core';
+import { MAX_SESSIONS } from '../../src/core/schemas';
 import { identity, lastState, startRig, type Rig } from './events-rig';
 
 const TOKEN = 'SECRET-EVENTS-TOKEN-5e1f';
@@ -167,6 +168,20 @@ describe('the notification socket', () => {
     assert.equal(rig.warnings.filter((w) => /field NotificationContainer\.type is missing/.test(w)).length, 1);
     assert.equal(rig.warnings.filter((w) => /PlaySessionStateNotification\[0\]\.sessionKey is missing/.test(w)).length, 1, 'the same fault once');
     assert.ok(rig.warnings.some((w) => /strays from the documented schema: NotificationContainer\.size must be integer/.test(w)));
+    assert.equal(lastState(rig)?.state, 'connected');
+  });
+
+  it('skips, with a warning and no stall, a notification of more objects than any real one, or of more sessions than are followed', async () => {
+    rig = startRig({ address: standIn.url, token: TOKEN });
+    await connected(rig);
+    standIn.playback.notify({ type: 'timeline', size: 1, TimelineEntry: Array.from({ length: 60_000 }, () => ({})) });
+    const entries = Array.from({ length: MAX_SESSIONS + 1 }, (_, i) => ({ sessionKey: String(i), state: 'playing' }));
+    standIn.playback.notify({ type: 'playing', size: entries.length, PlaySessionStateNotification: entries });
+    standIn.playback.scan();
+    await rig.until(() => rig!.notifications.length === 2, 'the scan after them');
+    assert.deepEqual(rig.notifications.map((n) => n.type), ['activity', 'timeline']);
+    assert.ok(rig.warnings.some((w) => /more than 50000 objects and arrays; skipped/.test(w)), JSON.stringify(rig.warnings));
+    assert.ok(rig.warnings.some((w) => /PlaySessionStateNotification must NOT have more than 1000 items/.test(w)), JSON.stringify(rig.warnings));
     assert.equal(lastState(rig)?.state, 'connected');
   });
 

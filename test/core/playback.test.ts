@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { PlexStandIn } from '../../dev/plex-stand-in';
 import { ITEMS, PLAYERS, USERS } from '../../dev/stand-in/notifications';
 import { MAX_FIELD_CHARS, parseFilter, type PlaybackTrackerOptions } from '../../src/core';
+import { MAX_SESSIONS } from '../../src/core/schemas';
 import { lastState, startRig, type Rig } from './events-rig';
 
 const TOKEN = 'SECRET-PLAYBACK-TOKEN-0b7e';
@@ -220,6 +221,16 @@ describe('playback sessions', () => {
     assert.deepEqual(r.messages.map((m) => `${m.topic} ${m.payload.sessionKey}`).sort(), [`paused ${sessions[0].sessionKey}`, `playing ${sessions[0].sessionKey}`, `playing ${sessions[1].sessionKey}`]);
     assert.equal(r.warnings.filter((w) => /more than 2 sessions at once/.test(w)).length, 1);
     assert.equal(r.tracker!.size, 2);
+  });
+
+  it('reads the first MAX_SESSIONS sessions a server lists, with a warning', async () => {
+    const base = standIn.playback.play();
+    standIn.playback.sessions.delete(base.sessionKey);
+    for (let i = 0; i < MAX_SESSIONS + 5; i++) standIn.playback.sessions.set(`listed-${i}`, { ...base, sessionKey: `listed-${i}` });
+    const r = await connect({ maxSessions: MAX_SESSIONS + 10 });
+    assert.equal(r.messages.length, MAX_SESSIONS, 'the first ones, with who and what');
+    assert.ok(r.messages.every((m) => m.payload.title === 'Big Buck Bunny'));
+    assert.ok(r.warnings.some((w) => w === `Plex Media Server sessions lists ${MAX_SESSIONS + 5} entries; only the first ${MAX_SESSIONS} are read`), JSON.stringify(r.warnings.slice(0, 3)));
   });
 
   it('keeps at most MAX_FIELD_CHARS of each text a hostile server gives, and refuses made-up long session keys', async () => {
