@@ -10,11 +10,12 @@ import { fingerprint, runtimeState, type SavedToken } from './lib/runtime-state'
 import { registerAdminRoutes } from './lib/admin-routes';
 import { TokenHealth } from './lib/token-health';
 import { plexJwtTimes } from './lib/plex-jwt-times';
+import { uuidFromBytes } from '../src/shared/client-id';
+import { signInNeededTopic, type SignInNeeded } from './admin/contract';
 
 /** For a flow written by hand without one: stable for the node's life, unique per node. */
 function identifierFromNodeId(id: string): string {
-  const hex = createHash('sha256').update(`plex-account:${id}`).digest('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+  return uuidFromBytes(createHash('sha256').update(`plex-account:${id}`).digest());
 }
 
 /** Sign-ins and sign-outs chained since the last Deploy that saved a token: a few suffice. */
@@ -80,7 +81,12 @@ export = function (RED: NodeAPI): void {
     // runtime's memory, not in flows_cred.json, so the sealed copy stays until a restart can do without it.
 
     node.token = () => token;
-    node.tokenHealth = new TokenHealth(RED);
+    // Every open editor offers a new sign-in (retained: an editor opened later too), until it is no longer needed.
+    const tellEditors = (signInNeeded: boolean) => {
+      const said: SignInNeeded = { name: node.name ?? '', signInNeeded };
+      RED.comms.publish(signInNeededTopic(node.id), said, signInNeeded);
+    };
+    node.tokenHealth = new TokenHealth(RED, tellEditors);
 
     /** Into the runtime's credentials (saved on the next Deploy) and the sealed state (survives a restart). */
     const save = (replaces: string[]) => {
@@ -187,6 +193,7 @@ export = function (RED: NodeAPI): void {
       stopRenewal();
       checks.stop();
       node.http.close();
+      if (node.tokenHealth.signInNeeded) tellEditors(false); // the node that held the mark is gone
       if (removed) state.setToken(node.id, undefined);
       state.flush();
       done();

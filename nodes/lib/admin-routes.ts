@@ -6,7 +6,7 @@
  * Every handler answers JSON and catches its own errors.
  */
 import type { NodeAPI } from 'node-red';
-import type { Request } from 'express';
+import type { Request, RequestHandler } from 'express';
 import QRCode from 'qrcode';
 import {
   DEFAULT_DEVICE_NAME, DEFAULT_PLEX_TV_URL, DEFAULT_PRODUCT, DeviceKey, HttpClient, PinPoller, PlexError, PlexTvClient, checkToken,
@@ -16,7 +16,8 @@ import { PinDeviceJwts, createAccountPin } from './key-pins';
 import { plexJwtTimes } from './plex-jwt-times';
 import type { PlexAccountConfig, PlexAccountNode, TokenCredentials } from './types';
 import { t } from './i18n';
-import { NODE_ID, RouteError, deployedConfig, jsonRoute } from './admin-http';
+import { NODE_ID, RouteError, deployedConfig, serve } from './admin-http';
+import { adminRoutes, type AdminRoute } from '../admin/contract';
 
 type SessionState = 'waiting' | 'approved' | 'expired' | 'cancelled' | 'failed';
 
@@ -270,13 +271,13 @@ export function registerAdminRoutes(RED: NodeAPI): void {
     }
   }
 
-  const route = (handler: (req: Request) => Promise<unknown>) => jsonRoute(RED, 'plex-account', handler);
+  const route = <Answer>(contract: AdminRoute<string, unknown, Answer>, permission: RequestHandler) => serve(RED, 'plex-account', contract, permission);
 
   const read = RED.auth.needsPermission('plex-account.read');
   const write = RED.auth.needsPermission('plex-account.write');
 
   /** The token's state for the dialog: signed in, refused by plex.tv or a server ("sign-in needed"), and the last check. */
-  RED.httpAdmin.get('/plex-auth/accounts/:id', read, route(async (req) => {
+  route(adminRoutes.accountState, read)(async (req) => {
     const account = findAccount(accountId(req), { undeployed: false });
     const health = account.node?.tokenHealth;
     const lastCheck = health?.lastCheck;
@@ -286,9 +287,9 @@ export function registerAdminRoutes(RED: NodeAPI): void {
       signInNeeded: health?.signInNeeded ?? false,
       lastCheck: lastCheck ? { at: new Date(lastCheck.at).toISOString(), ...lastCheck.result } : null,
     };
-  }));
+  });
 
-  RED.httpAdmin.post('/plex-auth/accounts/:id/pin', write, route(async (req) => {
+  route(adminRoutes.startSignIn, write)(async (req) => {
     const id = accountId(req);
     const account = findAccount(id, { undeployed: true });
     const target = targetFromBody(req);
@@ -325,13 +326,13 @@ export function registerAdminRoutes(RED: NodeAPI): void {
       http.close();
       throw error instanceof PlexError ? new RouteError(502, t(RED, 'admin.plex-tv-failed', { message: error.message })) : error;
     }
-  }));
+  });
 
   /**
    * Moves an account holding a classic token to JWT: registers the device key with that token,
    * then one exchange. Only on the user's click (Plex may retire the classic token after it).
    */
-  RED.httpAdmin.post('/plex-auth/accounts/:id/jwt', write, route(async (req) => {
+  route(adminRoutes.moveToJwt, write)(async (req) => {
     const account = findAccount(accountId(req), { undeployed: false });
     const held = await tokenKindOf(account);
     if (held.tokenKind === null) throw new RouteError(409, t(RED, 'admin.not-signed-in'));
@@ -351,22 +352,22 @@ export function registerAdminRoutes(RED: NodeAPI): void {
     } finally {
       http.close();
     }
-  }));
+  });
 
-  RED.httpAdmin.get('/plex-auth/accounts/:id/pin/:pinId', write, route(async (req) => {
+  route(adminRoutes.signInProgress, write)(async (req) => {
     const signIn = signInOf(req, accountId(req));
     signIn.lastSeen = Date.now();
     const { state, username, message, expiresAt } = signIn;
     return { state, username, message, expiresAt };
-  }));
+  });
 
-  RED.httpAdmin.delete('/plex-auth/accounts/:id/pin/:pinId', write, route(async (req) => {
+  route(adminRoutes.cancelSignIn, write)(async (req) => {
     const signIn = signInOf(req, accountId(req));
     end(signIn, 'cancelled');
     return { state: signIn.state };
-  }));
+  });
 
-  RED.httpAdmin.post('/plex-auth/accounts/:id/check', write, route(async (req) => {
+  route(adminRoutes.checkToken, write)(async (req) => {
     const account = findAccount(accountId(req), { undeployed: false });
     // A running account records the answer: its flow nodes and the dialog show the same state.
     if (account.node?.plexTv) return (await account.node.checkToken()) ?? { state: 'signed-out' };
@@ -378,10 +379,10 @@ export function registerAdminRoutes(RED: NodeAPI): void {
     } finally {
       http.close();
     }
-  }));
+  });
 
-  RED.httpAdmin.delete('/plex-auth/accounts/:id/token', write, route(async (req) => {
+  route(adminRoutes.signOut, write)(async (req) => {
     keepToken(findAccount(accountId(req), { undeployed: false }), undefined);
     return { signedIn: false };
-  }));
+  });
 }

@@ -41,6 +41,8 @@ export interface SavedServerAddress {
   url: string;
   /** A shared server's own token, from plex.tv. */
   token?: string;
+  /** When it was found there (epoch ms); not in state saved before it was kept. */
+  movedAt?: number;
 }
 
 interface StateDocument {

@@ -68,7 +68,7 @@ export function followServer(RED: NodeAPI, node: PlexServerNode, configuredUrl: 
     relocate(failed, fault, signal) {
       search ??= find(failed, fault, signal)
         .then((found) => {
-          saved = { configuredUrl, machineIdentifier, url: found.url.origin, token: found.token };
+          saved = { configuredUrl, machineIdentifier, url: found.url.origin, token: found.token, movedAt: Date.now() };
           state.setServerAddress(node.id, saved);
           node.warn(t(RED, 'warn.server-moved', { url: failed.origin, address: found.url.origin }));
           return found;

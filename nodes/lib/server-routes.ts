@@ -5,13 +5,15 @@
  * node's credential here and never goes to the browser.
  */
 import type { NodeAPI } from 'node-red';
-import type { Request } from 'express';
+import type { RequestHandler } from 'express';
 import { HttpClient, firstAnswering, type TlsSettings } from '../../src/core';
 import type { PlexAccountNode, PlexServerNode, TokenCredentials } from './types';
 import { dialogSignIns } from './admin-routes';
 import { serversOfAccount, type AccountTarget } from './servers';
+import { runtimeState } from './runtime-state';
 import { t } from './i18n';
-import { NODE_ID, RouteError, deployedConfig, jsonRoute } from './admin-http';
+import { NODE_ID, RouteError, deployedConfig, serve } from './admin-http';
+import { adminRoutes, type AdminRoute } from '../admin/contract';
 
 const MACHINE_ID = /^[A-Za-z0-9._-]{1,128}$/;
 
@@ -52,13 +54,13 @@ export function registerServerRoutes(RED: NodeAPI): void {
     return { target: { accountId: id, identity: signedInAt.identity, http, plexTvUrl: signedInAt.url }, token, close: () => http.close() };
   }
 
-  const route = (handler: (req: Request) => Promise<unknown>) => jsonRoute(RED, 'plex-server', handler);
+  const route = <Answer>(contract: AdminRoute<string, unknown, Answer>, permission: RequestHandler) => serve(RED, 'plex-server', contract, permission);
 
   const read = RED.auth.needsPermission('plex-server.read');
   const write = RED.auth.needsPermission('plex-server.write');
 
   /** The account's servers as the dialog lists them: no token, no connection. */
-  RED.httpAdmin.get('/plex-auth/accounts/:id/servers', read, route(async (req) => {
+  route(adminRoutes.accountServers, read)(async (req) => {
     const account = signedInAccount(idOf(req.params.id, 'account'));
     try {
       const { value } = await serversOfAccount(account.target, account.token, { fresh: true });
@@ -68,14 +70,14 @@ export function registerServerRoutes(RED: NodeAPI): void {
     } finally {
       account.close();
     }
-  }));
+  });
 
   /**
    * Picks a server for a plex-server node: the best connection that answers /identity as that
    * server from here becomes its url. A shared server's token becomes the node's credential;
    * for an owned one the account's token is used, so a token a pick left before is removed.
    */
-  RED.httpAdmin.post('/plex-auth/servers/:id/pick', write, route(async (req) => {
+  route(adminRoutes.pickServer, write)(async (req) => {
     const serverId = idOf(req.params.id, 'server');
     checkType(serverId, 'plex-server');
     const body = (req.body ?? {}) as Record<string, unknown>;
@@ -98,13 +100,15 @@ export function registerServerRoutes(RED: NodeAPI): void {
     } finally {
       account.close();
     }
-  }));
+  });
 
-  /** The address a deployed plex-server uses now: its url, or where it found its server since. */
-  RED.httpAdmin.get('/plex-auth/servers/:id', read, route(async (req) => {
+  /** The address a deployed plex-server uses now: its url, or where it found its server since, and when. */
+  route(adminRoutes.serverInUse, read)(async (req) => {
     const id = idOf(req.params.id, 'server');
     checkType(id, 'plex-server');
-    const node = RED.nodes.getNode(id) as PlexServerNode | null;
-    return { address: node?.client?.address ?? null };
-  }));
+    const address = (RED.nodes.getNode(id) as PlexServerNode | null)?.client?.address ?? null;
+    const found = runtimeState(RED).serverAddress(id);
+    const movedAt = found?.movedAt !== undefined && found.url === address ? new Date(found.movedAt).toISOString() : null;
+    return { address, movedAt };
+  });
 }

@@ -25,7 +25,11 @@ export class TokenHealth {
   private refusedNow = false;
   private checked?: LastCheck;
 
-  constructor(private readonly RED: NodeAPI) {}
+  /** `onSignInNeeded` hears each change of "sign-in needed" once, however many users show it. */
+  constructor(
+    private readonly RED: NodeAPI,
+    private readonly onSignInNeeded?: (needed: boolean) => void,
+  ) {}
 
   get signInNeeded(): boolean {
     return this.refusedNow;
@@ -80,7 +84,9 @@ export class TokenHealth {
 
   private mark(refused: boolean): void {
     if (!refused && !this.refusedNow && !this.showing.size) return; // every success lands here: nothing to clear
+    const changed = refused !== this.refusedNow;
     this.refusedNow = refused;
+    if (changed) this.onSignInNeeded?.(refused);
     if (refused) {
       for (const user of this.users) if (!this.showing.has(user)) this.show(user);
       return;
