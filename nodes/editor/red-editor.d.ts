@@ -42,7 +42,22 @@ declare global {
     label?: string | ((this: EditorNode) => string);
   }
 
-  const RED: Omit<Editor.RED, 'nodes'> & {
+  /** What RED.notify gives: the notice, which can be closed. */
+  interface EditorNotification extends HTMLDivElement {
+    close(): void;
+  }
+
+  interface EditorNotifyButton {
+    text: string;
+    class?: string;
+    click: (event: JQuery.Event) => void;
+  }
+
+  const RED: Omit<Editor.RED, 'nodes' | 'notify' | 'editor' | 'utils'> & {
+    notify(message: string, options: { type?: Editor.NotificationType; fixed?: boolean; id?: string; buttons?: EditorNotifyButton[] }): EditorNotification;
+    /** editConfig without a parent node (name "", no prefix) edits the config node alone, as the config sidebar does. */
+    editor: Omit<Editor.Editor, 'editConfig'> & { editConfig(name: string, type: string, id: string, prefix?: string): void };
+    utils: Omit<Editor.Utils, 'getNodeLabel'> & { getNodeLabel(node: EditorNode, defaultLabel?: string): string };
     nodes: Omit<Editor.Nodes, 'registerType' | 'getType' | 'node'> & {
       registerType<Props, Credentials, Instance>(type: string, definition: EditorNodeDef<Props, Credentials, Instance>): void;
       getType(type: string): RegisteredNodeDef | undefined;
