@@ -2,7 +2,7 @@
 import { parseBaseUrl } from '../../src/shared/base-url';
 import { uuidFromBytes } from '../../src/shared/client-id';
 import { SignInPanel } from './plex-account/sign-in-panel';
-import { offerSignInWhenNeeded } from './plex-account/sign-in-notice';
+import { editingAccount, offerSignInWhenNeeded } from './plex-account/sign-in-notice';
 import { _ } from './plex-account/texts';
 
 interface AccountProps {
@@ -28,6 +28,7 @@ const panels = new WeakMap<object, SignInPanel>();
 function closePanel(node: AccountNode): boolean {
   const panel = panels.get(node);
   panels.delete(node);
+  editingAccount(node.id, false);
   panel?.cancel();
   panel?.stop();
   return Boolean(panel?.tokenChanged);
@@ -76,6 +77,7 @@ RED.nodes.registerType('plex-account', {
     if (!node.auth) $('#node-config-input-auth').val('token');
     const panel = new SignInPanel(node.id);
     panels.set(node, panel);
+    editingAccount(node.id, true);
     $('#plex-account-move-jwt').on('click', () => panel.moveToJwt());
     $('#plex-account-signin').on('click', () => panel.start());
     $('#plex-account-signin-cancel').on('click', () => panel.cancel());

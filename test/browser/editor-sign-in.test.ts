@@ -72,12 +72,30 @@ describe('the editor in headless Chromium: palette, dialogs, sign-in with Plex, 
     await standIn.stop();
   });
 
-  it('shows the flow nodes in a "plex" palette category', async () => {
-    for (const type of FLOW_NODES) {
-      const category = await page.locator(`.red-ui-palette-node[data-palette-type="${type}"]`).evaluate((el) => el.closest('.red-ui-palette-category')?.id);
-      assert.equal(category, 'red-ui-palette-container-plex', type);
+  it('shows the flow nodes in a "plex" palette category, each label on one line', async () => {
+    const oneLine = await page.locator('.red-ui-palette-node[data-palette-type="inject"]').evaluate((el) => el.getBoundingClientRect().height);
+    for (const type of [...FLOW_NODES, 'plex-servers']) {
+      const node = page.locator(`.red-ui-palette-node[data-palette-type="${type}"]`);
+      assert.equal(await node.evaluate((el) => el.closest('.red-ui-palette-category')?.id), 'red-ui-palette-container-plex', type);
+      assert.equal(await node.evaluate((el) => el.getBoundingClientRect().height), oneLine, `${type}: "${await node.textContent()}" fits one line`);
     }
     await page.locator('#red-ui-palette-container-plex').screenshot({ path: path.join(artifacts, 'palette.png') });
+  });
+
+  it("each node's help fits the sidebar: long code wraps", async () => {
+    for (const type of [...FLOW_NODES, 'plex-servers', 'plex-account', 'plex-server']) {
+      const title = await page.evaluate((helpOf) => {
+        const RED = (window as any).RED;
+        RED.sidebar.help.show(helpOf);
+        const definition = RED.nodes.getType(helpOf);
+        return typeof definition.paletteLabel === 'function' ? definition.paletteLabel.call(definition) : definition.paletteLabel ?? helpOf;
+      }, type);
+      const shown = page.locator('.red-ui-sidebar-help-stack .red-ui-help', { has: page.locator('h1.red-ui-help-title', { hasText: title }) });
+      const help = shown.locator('.red-ui-help');
+      await help.waitFor({ state: 'visible' });
+      const widest = await help.evaluate((el) => Math.max(...Array.from(el.querySelectorAll('code'), (code) => code.getBoundingClientRect().right)) - el.getBoundingClientRect().right);
+      assert.ok(widest <= 0, `${type}: a code block reaches ${widest.toFixed(0)} px past the help's edge`);
+    }
   });
 
   it('opens each flow node dialog', async () => {
@@ -107,9 +125,9 @@ describe('the editor in headless Chromium: palette, dialogs, sign-in with Plex, 
     assert.match(code, /^[A-Z0-9]{4}$/);
     assert.match((await page.getAttribute('#plex-account-signin-link', 'href'))!, /^https:\/\/app\.plex\.tv\/auth#\?clientID=/);
     assert.match((await page.getAttribute('#plex-account-signin-qr', 'src'))!, /^data:image\/svg\+xml;base64,/);
-    const countdown1 = await page.textContent('#plex-account-signin-countdown');
-    await delay(1500);
-    assert.notEqual(await page.textContent('#plex-account-signin-countdown'), countdown1, 'the countdown runs');
+    const countdown1 = await page.textContent('#plex-account-signin-link-countdown');
+    await page.clock.fastForward(2000);
+    assert.notEqual(await page.textContent('#plex-account-signin-link-countdown'), countdown1, 'the countdown runs');
     await page.locator('.red-ui-tray').last().screenshot({ path: path.join(artifacts, 'sign-in-dialog.png') });
 
     // Approve as the user would on plex.tv: the stand-in's /demo page.
@@ -167,12 +185,14 @@ describe('the editor in headless Chromium: palette, dialogs, sign-in with Plex, 
     assert.equal(await page.isVisible('#plex-account-signin'), true, 'the Sign in button is there');
     await page.locator('.red-ui-tray').last().screenshot({ path: path.join(artifacts, 'sign-in-needed.png') });
 
+    // This time with a Plex JWT: the PIN carries the device key the runtime makes.
+    await page.selectOption('#node-config-input-auth', 'jwt');
     await page.click('#plex-account-signin');
     await page.waitForSelector('#plex-account-signin-pin', { state: 'visible' });
     const pin = [...standIn.pins.values()].find((each) => each.strong && !each.authToken && each.expiresAt > Date.now())!;
     standIn.approve(pin.id, 'second-user');
     await page.waitForFunction(() => /Signed in as second-user/.test(document.querySelector('#plex-account-signin-status')?.textContent ?? ''), undefined, { timeout: 20_000 });
-    // A new account signs in with the device key: the PIN's token is a Plex JWT, and the dialog says so.
+    // The PIN's token is a Plex JWT, and the dialog says so.
     const newToken = pin.authToken!;
     assert.ok(standIn.plexJwts.has(newToken), 'the sign-in brought a Plex JWT');
     await page.waitForFunction(() => /^JWT, valid until .+ \(renewed by itself\)$/.test(document.querySelector('#plex-account-token-kind')?.textContent ?? ''), undefined, { timeout: 10_000 });
@@ -189,6 +209,7 @@ describe('the editor in headless Chromium: palette, dialogs, sign-in with Plex, 
 
     await openAccountDialog();
     await page.click('#plex-account-signout');
+    await page.click('#plex-account-signout-yes');
     await page.waitForFunction(() => /^Signed out/.test(document.querySelector('#plex-account-signin-status')?.textContent ?? ''), undefined, { timeout: 10_000 });
     await closeDialogs();
     assert.equal(await deployEnabled(), true, 'Deploy is enabled after signing out');
@@ -207,7 +228,7 @@ describe('the editor in headless Chromium: palette, dialogs, sign-in with Plex, 
     const pin = [...standIn.pins.values()].find((each) => each.strong && !each.authToken && each.expiresAt > Date.now())!;
     const classicToken = standIn.approve(pin.id, 'classic-user');
     assert.equal(standIn.plexJwts.has(classicToken), false, 'a classic PIN brings a classic token');
-    await page.waitForFunction(() => /^Classic token/.test(document.querySelector('#plex-account-token-kind')?.textContent ?? ''), undefined, { timeout: 20_000 });
+    await page.waitForFunction(() => /^Standard token/.test(document.querySelector('#plex-account-token-kind')?.textContent ?? ''), undefined, { timeout: 20_000 });
 
     let confirmText = '';
     page.once('dialog', (dialog) => {
@@ -216,7 +237,7 @@ describe('the editor in headless Chromium: palette, dialogs, sign-in with Plex, 
     });
     await page.click('#plex-account-move-jwt');
     await page.waitForFunction(() => /^JWT, valid until .+ \(renewed by itself\)$/.test(document.querySelector('#plex-account-token-kind')?.textContent ?? ''), undefined, { timeout: 20_000 });
-    assert.match(confirmText, /classic token/i, 'the confirm says what happens to the classic token');
+    assert.match(confirmText, /standard token/i, 'the confirm says what happens to the standard token');
     const registered = standIn.requests.filter((request) => request.method === 'POST' && request.path === '/api/v2/auth/jwk');
     assert.equal(registered.at(-1)?.headers['x-plex-token'], classicToken, 'the device key was registered with the classic token');
     assert.equal(await page.inputValue('#node-config-input-auth'), 'jwt');
