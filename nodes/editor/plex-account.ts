@@ -46,8 +46,8 @@ RED.nodes.registerType('plex-account', {
     plexTvUrl: {
       value: 'https://plex.tv',
       required: true,
-      // The runtime's rule (src/shared/base-url.ts); Node-RED shows the text returned as the reason.
-      validate: (value: string) => {
+      // The runtime's rule (src/shared/base-url.ts). Two parameters: only then does Node-RED show the text returned as the reason.
+      validate: (value: string, _opt: object) => {
         const { problem } = parseBaseUrl(value);
         return problem ? _(`invalid.plexTvUrl-${problem}`) : true;
       },

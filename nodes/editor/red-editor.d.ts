@@ -5,9 +5,9 @@
 import type * as Editor from '@node-red/editor-client';
 
 declare global {
-  /** A property whose validator may give the reason as text: Node-RED (3 and later) shows it when it passes `opt`. */
+  /** A property whose validator may give the reason as text: Node-RED (3 and later) shows it from a validator that takes two parameters. */
   type EditorPropertyDef<Value, Instance> = Omit<Editor.NodePropertyDef<Value>, 'validate'> & {
-    validate?: (this: Instance, value: string, opt?: object) => boolean | string;
+    validate?: (this: Instance, value: string, opt: object) => boolean | string;
   };
 
   /** A node as the dialog functions get it (`this`): its properties, `_` for its catalog, and the credentials the editor may see. */

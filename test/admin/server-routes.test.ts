@@ -61,8 +61,8 @@ describe('plex-server admin routes, in a real node-red with adminAuth', () => {
     assert.equal(owner.body.tokenSet, false);
   });
 
-  it('shows the address a deployed server uses', async () => {
+  it('shows the address a deployed server uses, and that it never moved', async () => {
     const { body } = await json(await red.admin('GET', '/plex-auth/servers/srv'));
-    assert.deepEqual(body, { address: owned.standIn.url });
+    assert.deepEqual(body, { address: owned.standIn.url, movedAt: null });
   });
 });
