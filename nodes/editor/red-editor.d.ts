@@ -31,7 +31,6 @@ declare global {
   interface EditorNode {
     id: string;
     type: string;
-    name?: string;
     changed?: boolean;
     dirty?: boolean;
   }
@@ -39,7 +38,6 @@ declare global {
   /** A registered definition: registerType gives it `_`, which reads the node's own catalog. */
   interface RegisteredNodeDef {
     _(key: string, values?: Record<string, string | number>): string;
-    label?: string | ((this: EditorNode) => string);
   }
 
   /** What RED.notify gives: the notice, which can be closed. */

@@ -25,6 +25,7 @@ const languages = [
     linkLater: /^The link and the QR code expire in 14:(4\d|50)$/,
     codeExpired: 'This code has expired: use the link or the QR code.',
     expired: 'The PIN expired before it was approved. Try again.',
+    cancelled: 'Sign-in cancelled.',
     signedInAs: 'Signed in as',
     valid: 'Token is valid: signed in as',
     confirm: /^Sign out\? Node-RED forgets this account's token/,
@@ -42,6 +43,7 @@ const languages = [
     linkLater: /^Link und QR-Code laufen ab in 14:(4\d|50)$/,
     codeExpired: 'Dieser Code ist abgelaufen: nutze den Link oder den QR-Code.',
     expired: 'Die PIN ist abgelaufen, bevor sie bestätigt wurde. Versuche es erneut.',
+    cancelled: 'Anmeldung abgebrochen.',
     signedInAs: 'Angemeldet als',
     valid: 'Token ist gültig: angemeldet als',
     confirm: /^Abmelden\? Node-RED vergisst das Token dieses Kontos/,
@@ -150,9 +152,15 @@ describe('the plex-account dialog in headless Chromium, in English and German', 
 
     });
 
-    it(`${language.locale}: signed in, Check says so; Sign out asks first, and Cancel keeps the token`, async () => {
+    it(`${language.locale}: a sign-in cancelled; signed in, Check says so; Sign out asks first, and Cancel keeps the token`, async () => {
       const { page } = pages[index];
       await newAccount(page);
+      await page.click('#plex-account-signin');
+      await page.waitForSelector('#plex-account-signin-pin', { state: 'visible' });
+      await page.click('#plex-account-signin-cancel');
+      await waitForText(page, '#plex-account-signin-status', language.cancelled);
+      await assertTextsFilled(page, `${language.locale} sign-in cancelled`);
+
       const asked = page.waitForRequest((request) => /\/plex-auth\/accounts\/[^/]+\/pin$/.test(request.url()));
       await page.click('#plex-account-signin');
       const accountId = /accounts\/([^/]+)\/pin$/.exec((await asked).url())![1];

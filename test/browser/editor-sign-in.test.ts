@@ -8,7 +8,7 @@ import { PlexStandIn } from '../../dev/plex-stand-in';
 import { repoRoot, type NodeRed } from '../../dev/node-red-process';
 import { delay } from '../support';
 import { CREDENTIAL_SECRET, PASSWORD, startWithPackage } from '../admin/setup';
-import { openEditor } from './editor-page';
+import { assertTextsFilled, openEditor } from './editor-page';
 
 const artifacts = path.join(repoRoot, 'test-artifacts');
 const FLOW_NODES = ['plex-pin', 'plex-poll-token', 'plex-transient-token', 'plex-source-info', 'plex-link-code'];
@@ -176,6 +176,7 @@ describe('the editor in headless Chromium: palette, dialogs, sign-in with Plex, 
     await page.waitForFunction(() => /no longer accepts/.test(document.querySelector('#plex-account-signin-status')?.textContent ?? ''), undefined, { timeout: 20_000 });
     // The last-check line follows the check's answer with a request of its own.
     await page.waitForFunction(() => /^Checked \d\d?:\d\d.*: token refused$/.test(document.querySelector('#plex-account-last-check')?.textContent ?? ''), undefined, { timeout: 10_000 });
+    await assertTextsFilled(page, 'token refused');
     await page.click('#node-config-dialog-cancel');
     await page.click('#node-dialog-cancel');
     await page.waitForSelector('.red-ui-tray', { state: 'detached' });
@@ -183,6 +184,7 @@ describe('the editor in headless Chromium: palette, dialogs, sign-in with Plex, 
     await openAccountDialog();
     await page.waitForFunction(() => /^Sign-in needed/.test(document.querySelector('#plex-account-signin-status')?.textContent ?? ''), undefined, { timeout: 10_000 });
     assert.equal(await page.isVisible('#plex-account-signin'), true, 'the Sign in button is there');
+    await assertTextsFilled(page, 'sign-in needed');
     await page.locator('.red-ui-tray').last().screenshot({ path: path.join(artifacts, 'sign-in-needed.png') });
 
     // This time with a Plex JWT: the PIN carries the device key the runtime makes.
@@ -197,6 +199,7 @@ describe('the editor in headless Chromium: palette, dialogs, sign-in with Plex, 
     assert.ok(standIn.plexJwts.has(newToken), 'the sign-in brought a Plex JWT');
     await page.waitForFunction(() => /^JWT, valid until .+ \(renewed by itself\)$/.test(document.querySelector('#plex-account-token-kind')?.textContent ?? ''), undefined, { timeout: 10_000 });
     assert.equal(await page.isVisible('#plex-account-move-jwt'), false, 'no Move to JWT for a JWT');
+    await assertTextsFilled(page, 'signed in with a Plex JWT');
     await closeDialogs();
     assert.equal(await deployEnabled(), true, 'Deploy is enabled after signing in again');
     await deploy();
@@ -229,6 +232,7 @@ describe('the editor in headless Chromium: palette, dialogs, sign-in with Plex, 
     const classicToken = standIn.approve(pin.id, 'classic-user');
     assert.equal(standIn.plexJwts.has(classicToken), false, 'a classic PIN brings a classic token');
     await page.waitForFunction(() => /^Standard token/.test(document.querySelector('#plex-account-token-kind')?.textContent ?? ''), undefined, { timeout: 20_000 });
+    await assertTextsFilled(page, 'signed in with a standard token');
 
     let confirmText = '';
     page.once('dialog', (dialog) => {
@@ -241,6 +245,7 @@ describe('the editor in headless Chromium: palette, dialogs, sign-in with Plex, 
     const registered = standIn.requests.filter((request) => request.method === 'POST' && request.path === '/api/v2/auth/jwk');
     assert.equal(registered.at(-1)?.headers['x-plex-token'], classicToken, 'the device key was registered with the classic token');
     assert.equal(await page.inputValue('#node-config-input-auth'), 'jwt');
+    await assertTextsFilled(page, 'moved to JWT');
     await page.locator('.red-ui-tray').last().screenshot({ path: path.join(artifacts, 'moved-to-jwt.png') });
     await closeDialogs();
     assert.equal(await deployEnabled(), true, 'Deploy is enabled after the move');
@@ -259,6 +264,7 @@ describe('the editor in headless Chromium: palette, dialogs, sign-in with Plex, 
     await page.waitForSelector('#node-config-input-url', { state: 'visible' });
     await page.fill('#node-config-input-url', 'http://192.168.1.20:32400/library');
     await page.waitForSelector('#plex-server-url-invalid', { state: 'visible' });
+    await assertTextsFilled(page, 'a server URL with a path');
     await page.fill('#node-config-input-url', 'http://192.168.1.20:32400');
     await page.waitForSelector('#plex-server-url-invalid', { state: 'hidden' });
     const accounts = await page.locator('#node-config-input-account option').allTextContents();
