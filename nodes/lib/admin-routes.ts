@@ -17,9 +17,7 @@ import { plexJwtTimes } from './plex-jwt-times';
 import type { PlexAccountConfig, PlexAccountNode, TokenCredentials } from './types';
 import { t } from './i18n';
 import { NODE_ID, RouteError, deployedConfig, serve } from './admin-http';
-import { adminRoutes, type AdminRoute } from '../admin/contract';
-
-type SessionState = 'waiting' | 'approved' | 'expired' | 'cancelled' | 'failed';
+import { adminRoutes, type AdminRoute, type SignInState as SessionState } from '../admin/contract';
 
 /** Whom plex.tv is asked as, and where. */
 export interface PlexTvTarget {
