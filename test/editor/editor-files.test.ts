@@ -147,10 +147,14 @@ describe('editor files', () => {
     }
   });
 
-  it('the icon is ours, white on transparent, 2:3', () => {
-    const svg = fs.readFileSync(path.join(root, 'icons', 'plex.svg'), 'utf8');
-    assert.match(svg, /viewBox="0 0 40 60"/);
-    assert.match(svg, /fill="#fff"/);
-    for (const type of flowTypes) assert.equal(loadDefinitions(type)[type].icon, 'plex.svg', type);
+  it('every flow node has an icon of its own, one Node-RED has or ours (white on transparent, 2:3)', () => {
+    const icons = flowTypes.map((type) => String(loadDefinitions(type)[type].icon));
+    assert.equal(new Set(icons).size, icons.length, `icons tell the nodes apart: ${icons.join(', ')}`);
+    for (const icon of icons) {
+      if (icon.startsWith('font-awesome/fa-')) continue;
+      const svg = fs.readFileSync(path.join(root, 'icons', icon), 'utf8');
+      assert.match(svg, /viewBox="0 0 40 60"/, icon);
+      assert.match(svg, /fill="#fff"/, icon);
+    }
   });
 });
