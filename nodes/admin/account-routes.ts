@@ -153,16 +153,18 @@ export function registerAccountRoutes(RED: NodeAPI): void {
       const strong = (await plexTv.createPin({ strong: true })).value;
       // plex.tv/link only takes 4-character codes: a second PIN for people who sign in on another device.
       const link = await plexTv.createPin({ strong: false }).then((pin) => pin.value, () => undefined);
-      const qrSvg = await qrCodeOf(strong.authUrl);
+      // The dialog's link and QR code lead to plex.tv's approval page, or a stand-in's own.
+      const authUrl = plexTv.approvalPageOf(strong);
+      const qrSvg = await qrCodeOf(authUrl);
       // Last: nothing that can fail comes after the polling starts.
       sessions.start(id, target, plexTv, http, link ? [strong, link] : [strong], keeper(id));
       return {
         pinId: strong.id,
-        authUrl: strong.authUrl,
+        authUrl,
         qrSvg,
         expiresAt: strong.expiresAt,
         code: link?.code ?? null,
-        linkUrl: link?.authUrl ?? null,
+        linkUrl: link ? plexTv.approvalPageOf(link) : null,
         linkExpiresAt: link?.expiresAt ?? null,
       };
     } catch (error) {

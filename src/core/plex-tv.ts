@@ -325,9 +325,24 @@ export class PlexTvClient {
   private jwtKeys?: Promise<PlexJwtKeys>;
 
   /** With the default plex.tv, the key and JWT calls go to Plex's host for them; any other base URL keeps them. */
+  /** Whether this is plex.tv itself, not a stand-in at another URL. */
+  private get isPlexTv(): boolean {
+    return this.baseUrl.href === new URL(DEFAULT_PLEX_TV_URL).href;
+  }
+
+  /**
+   * The page where a person approves this PIN: its authUrl (app.plex.tv, or plex.tv/link for a
+   * 4-character code) on plex.tv itself; the same pages of another plex.tv URL, such as a
+   * stand-in, so that a demo or a test never sends a person to the real plex.tv.
+   */
+  approvalPageOf(pin: NewPin): string {
+    if (this.isPlexTv) return pin.authUrl;
+    const base = this.baseUrl.href.replace(/\/$/, '');
+    return pin.strong ? pin.authUrl.replace(AUTH_PAGE, `${base}/auth`) : `${base}/link`;
+  }
+
   private jwtUrl(path: string): URL {
-    const isDefault = this.baseUrl.href === new URL(DEFAULT_PLEX_TV_URL).href;
-    return isDefault ? new URL(`${JWT_PLEX_TV_URL}/api/v2${path}`) : this.url(path);
+    return this.isPlexTv ? new URL(`${JWT_PLEX_TV_URL}/api/v2${path}`) : this.url(path);
   }
 
   /** A call of the key and JWT API: a JSON body when given; an answer without a body (204) is fine. */
