@@ -4,6 +4,7 @@
  * each starts, loads every node of package.json, deploys every example, and runs the PIN flow to a token
  * against the stand-in. Prints a line per check; exits non-zero when one fails.
  */
+import { allExamples } from './examples';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -35,14 +36,11 @@ function npmInstall(dir: string, ...specs: string[]): void {
 
 /** Every example, its servers and accounts pointed at the stand-in. */
 function examples(standInUrl: string): Record<string, unknown>[] {
-  const dir = path.join(repoRoot, 'examples');
-  return fs.readdirSync(dir).filter((file) => file.endsWith('.json')).flatMap((file) =>
-    (JSON.parse(fs.readFileSync(path.join(dir, file), 'utf8')) as Record<string, unknown>[]).map((node) => {
-      if (node.type === 'plex-account') return { ...node, clientIdentifier: `compat-${node.id}`, plexTvUrl: standInUrl };
-      if (node.type === 'plex-server') return { ...node, url: standInUrl };
-      return node;
-    }),
-  );
+  return allExamples().map((node) => {
+    if (node.type === 'plex-account') return { ...node, clientIdentifier: `compat-${node.id}`, plexTvUrl: standInUrl };
+    if (node.type === 'plex-server') return { ...node, url: standInUrl };
+    return node;
+  });
 }
 
 async function check(target: Target, tarball: string, work: string, standIn: PlexStandIn): Promise<string[]> {

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { PlexStandIn } from './plex-stand-in';
+import { allExamples, example, type FlowNode } from './examples';
 import { installIntoUserDir, repoRoot, startNodeRed } from './node-red-process';
 
 const demo = process.argv.includes('--demo');
@@ -16,38 +17,21 @@ const userDir = path.resolve(process.env.NODE_RED_USER_DIR ?? path.join(repoRoot
 const port = Number(process.env.PORT ?? 1880);
 const DEMO_SOURCE = 'server://0123456789abcdef0123456789abcdef01234567';
 
-type FlowNode = Record<string, unknown>;
-
-function example(name: string): FlowNode[] {
-  return JSON.parse(fs.readFileSync(path.join(repoRoot, 'examples', `${name}.json`), 'utf8')) as FlowNode[];
-}
-
 /** The sign-in example, with a fresh client identifier, as the first flow of a new user directory. */
 function signInFlow(): FlowNode[] {
   return example('sign-in-without-a-dashboard').map((node) => (node.type === 'plex-account' ? { ...node, clientIdentifier: randomUUID() } : node));
 }
 
 /**
- * The demo: every example, with one account and the servers pointed at the stand-in (the
- * server token set as a credential, as a user would in the plex-server dialog).
+ * The demo: every example (they share one account and one server), pointed at the stand-in, the
+ * server token set as a credential, as a user would in the plex-server dialog.
  */
 function demoFlows(standIn: PlexStandIn, serverToken: string): FlowNode[] {
-  const flows = [
-    ...signInFlow(),
-    ...example('transient-token'),
-    ...example('source-info'),
-    ...example('link-a-tv-code'),
-    ...example('list-my-servers'),
-    ...example('lights-down-when-a-movie-plays'),
-  ];
-  const account = flows.find((node) => node.type === 'plex-account')!;
-  account.plexTvUrl = standIn.url;
-  return flows
-    .filter((node) => node.type !== 'plex-account' || node === account)
-    .map((node) => {
-      if (node.type === 'plex-server') return { ...node, url: standIn.url, account: account.id, credentials: { token: serverToken } };
-      return 'account' in node ? { ...node, account: account.id } : node;
-    });
+  return allExamples().map((node) => {
+    if (node.type === 'plex-account') return { ...node, clientIdentifier: randomUUID(), plexTvUrl: standIn.url };
+    if (node.type === 'plex-server') return { ...node, url: standIn.url, credentials: { token: serverToken } };
+    return node;
+  });
 }
 
 async function main(): Promise<void> {

@@ -6,6 +6,7 @@ import { accountSettingsOf } from './lib/account-settings';
 import { runtimeState } from './lib/runtime-state';
 import { registerAccountRoutes } from './admin/account-routes';
 import type { PlexAccountConfig, PlexAccountNode } from './lib/types';
+import { signInNeededTopic, type SignInNeeded } from './admin/contract';
 
 export = function (RED: NodeAPI): void {
   function PlexAccountConfigNode(this: PlexAccountNode, config: PlexAccountConfig): void {
@@ -21,7 +22,10 @@ export = function (RED: NodeAPI): void {
       node.error(t(RED, 'error.account-config', { message: node.configError.message }));
     }
     // Every open editor hears when the account needs a new sign-in (kept for editors opened later), with a button to its dialog.
-    const publish = (signInNeeded: boolean) => RED.comms.publish(`plex-auth/sign-in-needed/${node.id}`, { signInNeeded, name: config.name || '' }, true);
+    const publish = (signInNeeded: boolean) => {
+      const said: SignInNeeded = { name: config.name || '', signInNeeded };
+      RED.comms.publish(signInNeededTopic(node.id), said, signInNeeded);
+    };
     node.account?.health.onChange(publish);
     node.account?.ready.then(() => node.account?.health.signInNeeded && publish(true), () => undefined);
 

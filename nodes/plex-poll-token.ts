@@ -4,6 +4,7 @@ import { errorStatus, statusText } from './lib/status';
 import { FlowNode } from './lib/flow-node';
 import { accountNode, usableAccount } from './lib/config-nodes';
 import { runtimeState, type SavedPoll } from './lib/runtime-state';
+import { formatTimeLeft } from '../src/shared/time';
 
 interface PlexPollTokenConfig extends NodeDef {
   account: string;
@@ -48,11 +49,6 @@ function storable(msg: NodeMessage): Record<string, unknown> {
 
 /** How long a burst of changes is gathered before the PINs are saved and the status shown. */
 const SETTLE_MS = 100;
-
-function formatLeft(ms: number): string {
-  const seconds = Math.max(0, Math.ceil(ms / 1000));
-  return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`;
-}
 
 export = function (RED: NodeAPI): void {
   const state = runtimeState(RED);
@@ -141,8 +137,8 @@ export = function (RED: NodeAPI): void {
       const faulty = pending.some((pin) => pin.faults > 0);
       const text =
         pending.length === 1
-          ? statusText(RED, faulty ? 'retrying' : 'waiting', { time: formatLeft(left) })
-          : statusText(RED, 'waiting-many', { count: pending.length, time: formatLeft(left) });
+          ? statusText(RED, faulty ? 'retrying' : 'waiting', { time: formatTimeLeft(left) })
+          : statusText(RED, 'waiting-many', { count: pending.length, time: formatTimeLeft(left) });
       node.status({ fill: faulty ? 'yellow' : 'blue', shape: faulty ? 'ring' : 'dot', text });
       ticker ??= setInterval(showStatus, 1000);
     }

@@ -10,7 +10,9 @@ import type { Request } from 'express';
 import QRCode from 'qrcode';
 import { DEFAULT_DEVICE_NAME, DEFAULT_PLEX_TV_URL, DEFAULT_PRODUCT, HttpClient, PlexError, PlexTvClient, normaliseBaseUrl, type AccountState } from '../../src/core';
 import { t } from '../lib/i18n';
-import { NODE_ID, RouteError, jsonRoute } from './http';
+import type { RequestHandler } from 'express';
+import { NODE_ID, RouteError, serve } from './http';
+import { adminRoutes, type AccountState as ShownState, type AdminRoute } from './contract';
 import { openAccount, rememberDialogSignIn, type OpenedAccount } from './accounts';
 import { SignInSessions, type PlexTvTarget, type SignIn } from './sign-in-session';
 
@@ -21,7 +23,7 @@ const MAX_TEXT = 200;
 const MAX_URL = 1000;
 
 /** What the dialog may know of an account: never a token or a key. */
-function shownState(state: AccountState) {
+function shownState(state: AccountState): ShownState {
   const { keyDevice, lastCheck } = state;
   const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
   return {
@@ -120,19 +122,19 @@ export function registerAccountRoutes(RED: NodeAPI): void {
   const sameTarget = (a: PlexTvTarget, b: PlexTvTarget) =>
     a.identity.clientIdentifier === b.identity.clientIdentifier && normaliseBaseUrl(a.url, 'plex.tv URL').href === normaliseBaseUrl(b.url, 'plex.tv URL').href;
 
-  const route = (handler: (req: Request) => Promise<unknown>) => jsonRoute(RED, 'plex-account', handler);
+  const route = <Answer>(contract: AdminRoute<string, unknown, Answer>, permission: RequestHandler) => serve(RED, 'plex-account', contract, permission);
   const read = RED.auth.needsPermission('plex-account.read');
   const write = RED.auth.needsPermission('plex-account.write');
 
   /** The account's state for the dialog: signed in, "sign-in needed", the last check, the key device. */
-  RED.httpAdmin.get('/plex-auth/accounts/:id', read, route((req) => withAccount(req, async ({ account }) => shownState(account.state()))));
+  route(adminRoutes.accountState, read)((req) => withAccount(req, async ({ account }) => shownState(account.state())));
 
   /**
    * Starts a sign-in: a strong PIN and a 4-character one, classic, on the account's own
    * identifier. A deployed account signs in where it is deployed: a dialog showing another
    * plex.tv URL is told to deploy that first.
    */
-  RED.httpAdmin.post('/plex-auth/accounts/:id/pin', write, route(async (req) => {
+  route(adminRoutes.startSignIn, write)(async (req) => {
     const id = accountId(req);
     const asked = targetFromBody(req);
     let askedUrl: string;
@@ -151,48 +153,50 @@ export function registerAccountRoutes(RED: NodeAPI): void {
       const strong = (await plexTv.createPin({ strong: true })).value;
       // plex.tv/link only takes 4-character codes: a second PIN for people who sign in on another device.
       const link = await plexTv.createPin({ strong: false }).then((pin) => pin.value, () => undefined);
-      const qrSvg = await qrCodeOf(strong.authUrl);
+      // The dialog's link and QR code lead to plex.tv's approval page, or a stand-in's own.
+      const authUrl = plexTv.approvalPageOf(strong);
+      const qrSvg = await qrCodeOf(authUrl);
       // Last: nothing that can fail comes after the polling starts.
       sessions.start(id, target, plexTv, http, link ? [strong, link] : [strong], keeper(id));
       return {
         pinId: strong.id,
-        authUrl: strong.authUrl,
+        authUrl,
         qrSvg,
         expiresAt: strong.expiresAt,
         code: link?.code ?? null,
-        linkUrl: link?.authUrl ?? null,
+        linkUrl: link ? plexTv.approvalPageOf(link) : null,
         linkExpiresAt: link?.expiresAt ?? null,
       };
     } catch (error) {
       http.close();
       throw error instanceof PlexError ? new RouteError(502, t(RED, 'admin.plex-tv-failed', { message: error.message })) : error;
     }
-  }));
+  });
 
-  RED.httpAdmin.get('/plex-auth/accounts/:id/pin/:pinId', write, route(async (req) => {
+  route(adminRoutes.signInProgress, write)(async (req) => {
     const { state, username, message } = signInOf(req);
     return { state, username: username ?? null, message: message ?? null };
-  }));
+  });
 
-  RED.httpAdmin.delete('/plex-auth/accounts/:id/pin/:pinId', write, route(async (req) => {
+  route(adminRoutes.cancelSignIn, write)(async (req) => {
     const signIn = signInOf(req);
     sessions.cancel(signIn);
     return { state: signIn.state };
-  }));
+  });
 
   /** Asks plex.tv now whether it takes the account's token; a running account records the answer for its nodes too. */
-  RED.httpAdmin.post('/plex-auth/accounts/:id/check', write, route((req) => withAccount(req, async ({ account }) => (await account.checkToken()) ?? { state: 'signed-out' })));
+  route(adminRoutes.checkToken, write)((req) => withAccount(req, async ({ account }) => (await account.checkToken()) ?? { state: 'signed-out' as const }));
 
-  RED.httpAdmin.delete('/plex-auth/accounts/:id/token', write, route((req) => withAccount(req, async ({ account }) => {
+  route(adminRoutes.signOut, write)((req) => withAccount(req, async ({ account }) => {
     account.signOut();
     return shownState(account.state());
-  })));
+  }));
 
   /**
    * "Move to JWT" (or "Try again"): makes the account's key device now, with its classic token,
    * which keeps working. The dialog then saves auth "jwt" and the key device's identifier.
    */
-  RED.httpAdmin.post('/plex-auth/accounts/:id/jwt', write, route((req) => withAccount(req, async ({ account }) => {
+  route(adminRoutes.moveToJwt, write)((req) => withAccount(req, async ({ account }) => {
     const asked = bodyOf(req).jwtClientIdentifier;
     if (asked !== undefined && asked !== '' && (typeof asked !== 'string' || !KEY_DEVICE_ID.test(asked))) throw new RouteError(400, t(RED, 'admin.bad-key-device-id'));
     if (!account.signedIn) throw new RouteError(409, t(RED, 'admin.not-signed-in'));
@@ -202,16 +206,16 @@ export function registerAccountRoutes(RED: NodeAPI): void {
       throw error instanceof PlexError ? new RouteError(502, t(RED, 'admin.move-failed', { message: error.message })) : error;
     }
     return shownState(account.state());
-  })));
+  }));
 
   /** "Back to classic": forgets the key device; the classic token goes on. */
-  RED.httpAdmin.delete('/plex-auth/accounts/:id/jwt', write, route((req) => withAccount(req, async ({ account }) => {
+  route(adminRoutes.backToStandard, write)((req) => withAccount(req, async ({ account }) => {
     await account.backToClassic();
     return shownState(account.state());
-  })));
+  }));
 
   /** Links the code a TV or app shows to the account (what plex.tv/link does), from the dialog. */
-  RED.httpAdmin.post('/plex-auth/accounts/:id/link', write, route((req) => withAccount(req, async ({ account }) => {
+  route(adminRoutes.linkCode, write)((req) => withAccount(req, async ({ account }) => {
     const { code } = bodyOf(req);
     try {
       return await account.withPlexTvToken((token, plexTv) => plexTv.linkCode(code, token));
@@ -219,5 +223,5 @@ export function registerAccountRoutes(RED: NodeAPI): void {
       if (error instanceof PlexError && error.kind === 'input') throw new RouteError(400, error.message);
       throw error;
     }
-  })));
+  }));
 }

@@ -5,13 +5,14 @@
  * server's access token becomes the server node's credential here and never goes to the browser.
  */
 import type { NodeAPI } from 'node-red';
-import type { Request } from 'express';
+import type { RequestHandler } from 'express';
 import { firstAnswering, type TlsSettings } from '../../src/core';
 import { serverNode } from '../lib/config-nodes';
 import { runtimeState } from '../lib/runtime-state';
 import { serversOfAccount } from '../lib/servers';
 import { t } from '../lib/i18n';
-import { NODE_ID, RouteError, deployedConfig, jsonRoute } from './http';
+import { NODE_ID, RouteError, deployedConfig, serve } from './http';
+import { adminRoutes, type AdminRoute, type ServerJwt } from './contract';
 import { openAccount } from './accounts';
 
 const MACHINE_ID = /^[A-Za-z0-9._-]{1,128}$/;
@@ -48,12 +49,15 @@ export function registerServerRoutes(RED: NodeAPI): void {
     }
   }
 
-  const route = (handler: (req: Request) => Promise<unknown>) => jsonRoute(RED, 'plex-server', handler);
+  const route = <Answer>(contract: AdminRoute<string, unknown, Answer>, permission: RequestHandler) => serve(RED, 'plex-server', contract, permission);
+  const shownJwt = (state: { takesJwt: boolean; checkedAt: number; reason?: string }): ServerJwt => ({
+    takesJwt: state.takesJwt, checkedAt: new Date(state.checkedAt).toISOString(), reason: state.reason ?? null,
+  });
   const read = RED.auth.needsPermission('plex-server.read');
   const write = RED.auth.needsPermission('plex-server.write');
 
   /** The account's servers as the dialog lists them (no token, no connection): owned and online first, then shared, offline last. */
-  RED.httpAdmin.get('/plex-auth/accounts/:id/servers', read, route(async (req) => {
+  route(adminRoutes.accountServers, read)(async (req) => {
     const { servers } = await serversOf(String(req.params.id ?? ''), LIST_MAX_AGE_MS);
     const rank = (server: { owned: boolean; online: boolean }) => (server.online ? 0 : 2) + (server.owned ? 0 : 1);
     return {
@@ -61,14 +65,14 @@ export function registerServerRoutes(RED: NodeAPI): void {
         .map(({ name, machineIdentifier, owned, owner, online, version }) => ({ name, machineIdentifier, owned, owner, online, version }))
         .sort((a, b) => rank(a) - rank(b)),
     };
-  }));
+  });
 
   /**
    * Picks a server for a plex-server node: the best connection that answers /identity as that
    * server from here becomes its url. A shared server's token becomes the node's credential;
    * for an owned one the account's token is used, so a token a pick left before is removed.
    */
-  RED.httpAdmin.post('/plex-auth/servers/:id/pick', write, route(async (req) => {
+  route(adminRoutes.pickServer, write)(async (req) => {
     const serverId = idOf(req.params.id, 'server');
     checkServerId(serverId);
     const body = (req.body ?? {}) as Record<string, unknown>;
@@ -83,10 +87,10 @@ export function registerServerRoutes(RED: NodeAPI): void {
     const shared = !server.owned && Boolean(server.accessToken);
     RED.nodes.addCredentials(serverId, shared ? { ...others, token: server.accessToken } : others);
     return { name: server.name, url, machineIdentifier, owned: server.owned, tokenSet: shared };
-  }));
+  });
 
   /** Where a deployed plex-server is now (its url, or where it found its server since, and when), and whether it takes Plex JWTs. */
-  RED.httpAdmin.get('/plex-auth/servers/:id', read, route(async (req) => {
+  route(adminRoutes.serverInUse, read)(async (req) => {
     const id = idOf(req.params.id, 'server');
     checkServerId(id);
     const server = serverNode(RED, id)?.server;
@@ -95,17 +99,16 @@ export function registerServerRoutes(RED: NodeAPI): void {
     return {
       address: server?.client.address ?? null,
       movedAt: moved?.movedAt ? new Date(moved.movedAt).toISOString() : null,
-      jwt: jwt ? { takesJwt: jwt.takesJwt, checkedAt: new Date(jwt.checkedAt).toISOString(), reason: jwt.reason ?? null } : null,
+      jwt: jwt ? shownJwt(jwt) : null,
     };
-  }));
+  });
 
   /** Checks now whether a running server takes its Plex JWT (the dialog's button). */
-  RED.httpAdmin.post('/plex-auth/servers/:id/jwt', write, route(async (req) => {
+  route(adminRoutes.checkServerJwt, write)(async (req) => {
     const id = idOf(req.params.id, 'server');
     checkServerId(id);
     const server = serverNode(RED, id)?.server;
     if (!server?.machineIdentifier) throw new RouteError(409, t(RED, 'admin.jwt-check-needs-running'));
-    const state = await server.account.checkServerJwt({ machineIdentifier: server.machineIdentifier, client: server.client });
-    return { takesJwt: state.takesJwt, checkedAt: new Date(state.checkedAt).toISOString(), reason: state.reason ?? null };
-  }));
+    return shownJwt(await server.account.checkServerJwt({ machineIdentifier: server.machineIdentifier, client: server.client }));
+  });
 }

@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { DEFAULT_DEVICE_NAME, DEFAULT_PLEX_TV_URL, DEFAULT_PRODUCT, type AccountAuth, type ClientIdentity } from '../../src/core';
 import type { PlexAccountConfig } from './types';
+import { uuidFromBytes } from '../../src/shared/client-id';
 
 export interface AccountSettings {
   identity: ClientIdentity;
@@ -12,8 +13,7 @@ export interface AccountSettings {
 
 /** For a flow written by hand without one: stable for the node's life, unique per node. */
 function identifierFromNodeId(id: string): string {
-  const hex = createHash('sha256').update(`plex-account:${id}`).digest('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+  return uuidFromBytes(createHash('sha256').update(`plex-account:${id}`).digest());
 }
 
 export function accountSettingsOf(config: Partial<PlexAccountConfig>, id: string): AccountSettings {

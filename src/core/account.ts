@@ -232,9 +232,10 @@ export class PlexAccount implements TokenHolder {
 
   private keyDeviceState(): KeyDeviceState {
     if (this.device) return { state: 'ready', clientIdentifier: this.device.record.clientIdentifier, expiresAt: this.device.renewer.jwt?.expiresAt };
-    const { running, error, retryAt } = this.setUp;
-    if (running) return { state: 'setting-up', clientIdentifier: this.keyDeviceIdentifier };
+    const { running, timer, error, retryAt } = this.setUp;
     if (error !== undefined) return { state: 'failed', clientIdentifier: this.keyDeviceIdentifier, error, retryAt };
+    // Under way, or planned a few seconds after a start or a sign-in.
+    if (running || timer) return { state: 'setting-up', clientIdentifier: this.keyDeviceIdentifier };
     return { state: 'none', clientIdentifier: this.keyDeviceIdentifier };
   }
 
@@ -511,6 +512,7 @@ export class PlexAccount implements TokenHolder {
 
   private async trySetUp(): Promise<void> {
     clearTimeout(this.setUp.timer);
+    this.setUp.timer = undefined;
     const token = this.classic;
     if (!token || this.device || this.stopping.signal.aborted) return;
     const identity = { ...this.identity, clientIdentifier: (this.keyDeviceIdentifier ??= (this.options.newIdentifier ?? newClientIdentifier)()) };

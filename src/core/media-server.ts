@@ -1,6 +1,7 @@
 import { type ClientIdentity, identityHeaders } from './identity';
 import { HttpClient } from './http';
 import { normaliseBaseUrl } from './plex-tv';
+import { baseUrlPath } from '../shared/base-url';
 import { ResponseSchema, cutList, type Checked } from './validate';
 import * as schemas from './schemas';
 import { PlexError, inputError } from './errors';
@@ -196,7 +197,7 @@ export function parseSource(value: unknown): string {
 export function parseServerUrl(value: unknown): URL {
   if (typeof value !== 'string' || !value.trim()) throw inputError('server URL is empty: set it, e.g. http://192.168.1.20:32400');
   const url = normaliseBaseUrl(value, 'server URL');
-  if (url.pathname && url.pathname !== '/') {
+  if (baseUrlPath(url)) {
     throw inputError(`server URL must not have a path (${url.pathname.slice(0, 60)}): use e.g. http://192.168.1.20:32400`);
   }
   return url;

@@ -7,6 +7,7 @@ import { checkedServers, type AccountServerWithToken } from './resources';
 import type { DeviceKey, PublicJwk } from './device-key';
 import { PlexJwtKeys, looksLikeJwt, verifyPlexJwt, type VerifiedPlexJwt } from './plex-jwt';
 import { readPlexDate } from './plex-date';
+import { baseUrlPath, parseBaseUrl, type BaseUrlProblem } from '../shared/base-url';
 
 export const DEFAULT_PLEX_TV_URL = 'https://plex.tv';
 /** The page where a 4-character PIN is typed in. */
@@ -151,18 +152,18 @@ function withExpiryWarning(warnings: string[], expiry: { warning?: string } | un
 
 /** A base URL that only an absolute http(s) URL passes, with any trailing slash removed. */
 export function normaliseBaseUrl(value: string, what: string): URL {
-  let url: URL;
-  try {
-    url = new URL(value.trim());
-  } catch {
-    throw inputError(`${what} "${value.slice(0, 80)}" is not a URL`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw inputError(`${what} must start with http:// or https://`);
-  if (url.username || url.password) throw inputError(`${what} must not contain a user name or password`);
-  if (url.search || url.hash) throw inputError(`${what} must not have a query or fragment`);
-  url.pathname = url.pathname.replace(/\/+$/, '');
+  const { url, problem } = parseBaseUrl(value);
+  if (!url) throw inputError(BASE_URL_PROBLEMS[problem](what, value));
+  url.pathname = baseUrlPath(url);
   return url;
 }
+
+const BASE_URL_PROBLEMS: Record<BaseUrlProblem, (what: string, value: string) => string> = {
+  'not-url': (what, value) => `${what} "${value.slice(0, 80)}" is not a URL`,
+  scheme: (what) => `${what} must start with http:// or https://`,
+  credentials: (what) => `${what} must not contain a user name or password`,
+  query: (what) => `${what} must not have a query or fragment`,
+};
 
 /** Plex's host for PINs made with a key and the /auth calls, used with the default plexTvUrl. */
 export const JWT_PLEX_TV_URL = 'https://clients.plex.tv';
@@ -324,9 +325,24 @@ export class PlexTvClient {
   private jwtKeys?: Promise<PlexJwtKeys>;
 
   /** With the default plex.tv, the key and JWT calls go to Plex's host for them; any other base URL keeps them. */
+  /** Whether this is plex.tv itself, not a stand-in at another URL. */
+  private get isPlexTv(): boolean {
+    return this.baseUrl.href === new URL(DEFAULT_PLEX_TV_URL).href;
+  }
+
+  /**
+   * The page where a person approves this PIN: its authUrl (app.plex.tv, or plex.tv/link for a
+   * 4-character code) on plex.tv itself; the same pages of another plex.tv URL, such as a
+   * stand-in, so that a demo or a test never sends a person to the real plex.tv.
+   */
+  approvalPageOf(pin: NewPin): string {
+    if (this.isPlexTv) return pin.authUrl;
+    const base = this.baseUrl.href.replace(/\/$/, '');
+    return pin.strong ? pin.authUrl.replace(AUTH_PAGE, `${base}/auth`) : `${base}/link`;
+  }
+
   private jwtUrl(path: string): URL {
-    const isDefault = this.baseUrl.href === new URL(DEFAULT_PLEX_TV_URL).href;
-    return isDefault ? new URL(`${JWT_PLEX_TV_URL}/api/v2${path}`) : this.url(path);
+    return this.isPlexTv ? new URL(`${JWT_PLEX_TV_URL}/api/v2${path}`) : this.url(path);
   }
 
   /** A call of the key and JWT API: a JSON body when given; an answer without a body (204) is fine. */

@@ -1,14 +1,14 @@
 /**
  * The plex-account dialog refuses exactly the plex.tv URLs the runtime refuses: its validator,
- * run from the dialog's own HTML, against normaliseBaseUrl.
+ * run from the built dialog's script, against normaliseBaseUrl.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import vm from 'node:vm';
 import { repoRoot } from '../../dev/node-red-process';
 import { normaliseBaseUrl } from '../../src/core';
+import { loadDefinitions } from '../editor/node-definitions';
 
 type Validate = (value: string, options: Record<string, unknown>) => true | string;
 
@@ -16,22 +16,14 @@ function lookup(object: unknown, key: string): unknown {
   return key.split('.').reduce<unknown>((value, part) => (value && typeof value === 'object' ? (value as Record<string, unknown>)[part] : undefined), object);
 }
 
-/** Runs the dialog's script as the editor would, with RED._ answering from a catalog. */
+/** The dialog's validator, from the built script as the editor runs it, with RED._ answering from a catalog. */
 function dialogValidator(language: string): Validate {
-  const html = fs.readFileSync(path.join(repoRoot, 'nodes', 'plex-account.html'), 'utf8');
-  const script = /<script type="text\/javascript">([\s\S]*?)<\/script>/.exec(html)![1];
   const catalog = JSON.parse(fs.readFileSync(path.join(repoRoot, 'nodes', 'locales', language, 'plex-account.json'), 'utf8'));
-  const definitions: Record<string, any> = {};
-  const RED = {
-    nodes: { registerType: (type: string, definition: unknown) => { definitions[type] = definition; } },
-    validators: { regex: (pattern: RegExp) => (value: string) => pattern.test(value) },
-    _: (key: string) => {
-      const text = lookup(catalog, key.slice(key.indexOf(':') + 1));
-      return typeof text === 'string' ? text : key;
-    },
+  const texts = (key: string) => {
+    const text = lookup(catalog, key.slice(key.indexOf(':') + 1));
+    return typeof text === 'string' ? text : key;
   };
-  vm.runInNewContext(script, { RED, URL });
-  return definitions['plex-account'].defaults.plexTvUrl.validate;
+  return loadDefinitions('plex-account', texts)['plex-account'].defaults.plexTvUrl.validate as Validate;
 }
 
 function runtimeRefusal(value: string): string | undefined {

@@ -32,7 +32,7 @@ describe('sign-in from the dialog with awkward PINs, in a real node-red with adm
     const started = await json(await red.admin('POST', '/plex-auth/accounts/noqr000000000001/pin', { clientIdentifier: long, product: long, deviceName: long, plexTvUrl: standIn.url }));
     assert.equal(started.status, 200, started.text);
     assert.equal(started.body.qrSvg, null);
-    assert.match(started.body.authUrl, /^https:\/\/app\.plex\.tv\/auth#\?clientID=/);
+    assert.ok(started.body.authUrl.startsWith(`${standIn.url}/auth#?clientID=`), started.body.authUrl);
     assert.match(started.body.code, /^[A-Z0-9]{4}$/);
     const link = [...standIn.pins.values()].find((pin) => !pin.strong && pin.code === started.body.code)!;
     standIn.approve(link.id, 'long-name-user');

@@ -14,8 +14,16 @@ export interface EditorPage {
   received: string[];
 }
 
-/** Opens the editor of `red` as its login form would leave it, once `readySelector` shows. */
-export async function openEditor(red: NodeRed, readySelector: string): Promise<EditorPage> {
+export interface EditorOptions {
+  /** The browser's language (navigator.language), from which Node-RED picks the editor's: "en-US" unless set. */
+  locale?: string;
+}
+
+/**
+ * Opens the editor of `red` as its login form would leave it, once `readySelector` shows. The
+ * page's clock is Playwright's: it runs as usual until a test moves it (page.clock.fastForward).
+ */
+export async function openEditor(red: NodeRed, readySelector: string, options: EditorOptions = {}): Promise<EditorPage> {
   assert.ok(fs.existsSync(CHROMIUM), `${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium), as .ci/run does`);
   const login = await red.admin('POST', '/auth/token', { client_id: 'node-red-editor', grant_type: 'password', scope: '*', username: 'admin', password: PASSWORD });
   const tokens = await login.json();
@@ -24,7 +32,8 @@ export async function openEditor(red: NodeRed, readySelector: string): Promise<E
     // Without the background-networking flags Chromium tries hosts this closed network refuses.
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
   });
-  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 }, locale: options.locale ?? 'en-US' });
+  await page.clock.install();
   await page.addInitScript((value) => localStorage.setItem('auth-tokens', value), JSON.stringify(tokens));
   const received: string[] = [];
   page.on('response', (response) => {
@@ -34,4 +43,30 @@ export async function openEditor(red: NodeRed, readySelector: string): Promise<E
   await page.goto(red.url);
   await page.waitForSelector(readySelector, { timeout: 60_000 });
   return { browser, page, received };
+}
+
+/**
+ * Every text the open dialogs and notices show (visible text, titles, placeholders, alt texts)
+ * has its values filled in and comes from a catalog: no `__name__` left, no key shown instead of
+ * its text.
+ */
+export async function assertTextsFilled(page: Page, where: string): Promise<void> {
+  const shown = await page.evaluate(() => {
+    const texts: string[] = [];
+    for (const root of Array.from(document.querySelectorAll<HTMLElement>('.red-ui-tray, .red-ui-notification'))) {
+      texts.push(root.innerText);
+      for (const element of Array.from(root.querySelectorAll('[title], [placeholder], [alt]'))) {
+        for (const name of ['title', 'placeholder', 'alt']) texts.push(element.getAttribute(name) ?? '');
+      }
+    }
+    return texts.join('\n');
+  });
+  assert.ok(shown.trim(), `${where}: nothing shown`);
+  assert.deepEqual(shown.match(/__\w+__/g) ?? [], [], `${where}: unfilled placeholders in:\n${shown}`);
+  assert.deepEqual(shown.match(/\bplex-(?:account|server|auth)\.[\w.-]+/g) ?? [], [], `${where}: catalog keys instead of texts in:\n${shown}`);
+}
+
+/** The trimmed text of an element. */
+export async function textOf(page: Page, selector: string): Promise<string> {
+  return ((await page.textContent(selector)) ?? '').trim();
 }

@@ -8,7 +8,7 @@ import { PlexStandIn } from '../../dev/plex-stand-in';
 import { repoRoot, type NodeRed } from '../../dev/node-red-process';
 import { delay } from '../support';
 import { CREDENTIAL_SECRET, PASSWORD, startWithPackage } from '../admin/setup';
-import { openEditor } from './editor-page';
+import { assertTextsFilled, openEditor } from './editor-page';
 
 const artifacts = path.join(repoRoot, 'test-artifacts');
 const FLOW_NODES = ['plex-pin', 'plex-poll-token', 'plex-transient-token', 'plex-source-info', 'plex-link-code'];
@@ -72,12 +72,30 @@ describe('the editor in headless Chromium: palette, dialogs, sign-in with Plex, 
     await standIn.stop();
   });
 
-  it('shows the flow nodes in a "plex" palette category', async () => {
-    for (const type of FLOW_NODES) {
-      const category = await page.locator(`.red-ui-palette-node[data-palette-type="${type}"]`).evaluate((el) => el.closest('.red-ui-palette-category')?.id);
-      assert.equal(category, 'red-ui-palette-container-plex', type);
+  it('shows the flow nodes in a "plex" palette category, each label on one line', async () => {
+    const oneLine = await page.locator('.red-ui-palette-node[data-palette-type="inject"]').evaluate((el) => el.getBoundingClientRect().height);
+    for (const type of [...FLOW_NODES, 'plex-servers']) {
+      const node = page.locator(`.red-ui-palette-node[data-palette-type="${type}"]`);
+      assert.equal(await node.evaluate((el) => el.closest('.red-ui-palette-category')?.id), 'red-ui-palette-container-plex', type);
+      assert.equal(await node.evaluate((el) => el.getBoundingClientRect().height), oneLine, `${type}: "${await node.textContent()}" fits one line`);
     }
     await page.locator('#red-ui-palette-container-plex').screenshot({ path: path.join(artifacts, 'palette.png') });
+  });
+
+  it("each node's help fits the sidebar: long code wraps", async () => {
+    for (const type of [...FLOW_NODES, 'plex-servers', 'plex-account', 'plex-server']) {
+      const title = await page.evaluate((helpOf) => {
+        const RED = (window as any).RED;
+        RED.sidebar.help.show(helpOf);
+        const definition = RED.nodes.getType(helpOf);
+        return typeof definition.paletteLabel === 'function' ? definition.paletteLabel.call(definition) : definition.paletteLabel ?? helpOf;
+      }, type);
+      const shown = page.locator('.red-ui-sidebar-help-stack .red-ui-help', { has: page.locator('h1.red-ui-help-title', { hasText: title }) });
+      const help = shown.locator('.red-ui-help');
+      await help.waitFor({ state: 'visible' });
+      const widest = await help.evaluate((el) => Math.max(...Array.from(el.querySelectorAll('code'), (code) => code.getBoundingClientRect().right)) - el.getBoundingClientRect().right);
+      assert.ok(widest <= 0, `${type}: a code block reaches ${widest.toFixed(0)} px past the help's edge`);
+    }
   });
 
   it('opens each flow node dialog', async () => {
@@ -107,9 +125,9 @@ describe('the editor in headless Chromium: palette, dialogs, sign-in with Plex, 
     assert.match(code, /^[A-Z0-9]{4}$/);
     assert.match((await page.getAttribute('#plex-account-signin-link', 'href'))!, /^https:\/\/app\.plex\.tv\/auth#\?clientID=/);
     assert.match((await page.getAttribute('#plex-account-signin-qr', 'src'))!, /^data:image\/svg\+xml;base64,/);
-    const countdown1 = await page.textContent('#plex-account-signin-countdown');
-    await delay(1500);
-    assert.notEqual(await page.textContent('#plex-account-signin-countdown'), countdown1, 'the countdown runs');
+    const countdown1 = await page.textContent('#plex-account-signin-link-countdown');
+    await page.clock.fastForward(2000);
+    assert.notEqual(await page.textContent('#plex-account-signin-link-countdown'), countdown1, 'the countdown runs');
     await page.locator('.red-ui-tray').last().screenshot({ path: path.join(artifacts, 'sign-in-dialog.png') });
 
     // Approve as the user would on plex.tv: the stand-in's /demo page.
@@ -158,6 +176,7 @@ describe('the editor in headless Chromium: palette, dialogs, sign-in with Plex, 
     await page.waitForFunction(() => /no longer accepts/.test(document.querySelector('#plex-account-signin-status')?.textContent ?? ''), undefined, { timeout: 20_000 });
     // The last-check line follows the check's answer with a request of its own.
     await page.waitForFunction(() => /^Checked \d\d?:\d\d.*: token refused$/.test(document.querySelector('#plex-account-last-check')?.textContent ?? ''), undefined, { timeout: 10_000 });
+    await assertTextsFilled(page, 'token refused');
     await page.click('#node-config-dialog-cancel');
     await page.click('#node-dialog-cancel');
     await page.waitForSelector('.red-ui-tray', { state: 'detached' });
@@ -165,30 +184,48 @@ describe('the editor in headless Chromium: palette, dialogs, sign-in with Plex, 
     await openAccountDialog();
     await page.waitForFunction(() => /^Sign-in needed/.test(document.querySelector('#plex-account-signin-status')?.textContent ?? ''), undefined, { timeout: 10_000 });
     assert.equal(await page.isVisible('#plex-account-signin'), true, 'the Sign in button is there');
+    await assertTextsFilled(page, 'sign-in needed');
     await page.locator('.red-ui-tray').last().screenshot({ path: path.join(artifacts, 'sign-in-needed.png') });
 
+    // This time with "Plex JWT": the PIN is a standard one all the same (its token is what servers take).
+    await page.selectOption('#node-config-input-auth', 'jwt');
     await page.click('#plex-account-signin');
     await page.waitForSelector('#plex-account-signin-pin', { state: 'visible' });
     const pin = [...standIn.pins.values()].find((each) => each.strong && !each.authToken && each.expiresAt > Date.now())!;
+    assert.equal(pin.jwk, undefined, 'no key in the sign-in PIN');
     standIn.approve(pin.id, 'second-user');
     await page.waitForFunction(() => /Signed in as second-user/.test(document.querySelector('#plex-account-signin-status')?.textContent ?? ''), undefined, { timeout: 20_000 });
-    // A new account signs in with the device key: the PIN's token is a Plex JWT, and the dialog says so.
     const newToken = pin.authToken!;
-    assert.ok(standIn.plexJwts.has(newToken), 'the sign-in brought a Plex JWT');
-    await page.waitForFunction(() => /^JWT, valid until .+ \(renewed by itself\)$/.test(document.querySelector('#plex-account-token-kind')?.textContent ?? ''), undefined, { timeout: 10_000 });
-    assert.equal(await page.isVisible('#plex-account-move-jwt'), false, 'no Move to JWT for a JWT');
+    assert.equal(standIn.plexJwts.has(newToken), false, 'the sign-in brought a standard token');
+    await assertTextsFilled(page, 'signed in again, Plex JWT chosen');
     await closeDialogs();
     assert.equal(await deployEnabled(), true, 'Deploy is enabled after signing in again');
     await deploy();
     const saved = savedCredentials(red.userDir)[accountId];
     assert.equal(saved?.token, newToken, 'flows_cred.json holds the new token, not the old one');
-    assert.match(saved?.privateKey ?? '', /^-----BEGIN PRIVATE KEY-----/, 'and the device key the runtime made');
     assert.ok(!fs.readFileSync(path.join(red.userDir, 'flows_cred.json'), 'utf8').includes(newToken), 'encrypted');
     const state = await (await red.admin('GET', `/plex-auth/accounts/${accountId}`)).json();
-    assert.deepEqual([state.signedIn, state.signInNeeded], [true, false], 'the new token is not marked');
+    assert.deepEqual([state.signedIn, state.signInNeeded, state.auth], [true, false, 'jwt'], 'the new token is not marked');
+
+    // Deployed as "Plex JWT", the account makes its key device by itself; the dialog shows it and keeps its identifier.
+    await openAccountDialog();
+    await page.waitForFunction(() => /Plex JWT for plex\.tv, valid until .+ \(renewed by itself\)/.test(document.querySelector('#plex-account-token-kind')?.textContent ?? ''), undefined, { timeout: 20_000 });
+    const keyDeviceId = await page.inputValue('#node-config-input-jwtClientIdentifier');
+    assert.ok(keyDeviceId && keyDeviceId !== (await page.inputValue('#node-config-input-clientIdentifier')), 'a client identifier of its own');
+    assert.equal(await page.isVisible('#plex-account-back-standard'), true);
+    await assertTextsFilled(page, 'standard token and a Plex JWT');
+    await closeDialogs();
+    await deploy();
+    const withKeyDevice = savedCredentials(red.userDir)[accountId];
+    assert.equal(withKeyDevice?.token, newToken, 'servers keep the standard token');
+    assert.equal(standIn.plexJwts.get(withKeyDevice?.jwt ?? '')?.clientIdentifier, keyDeviceId, 'the Plex JWT is the key device\'s');
+    assert.match(withKeyDevice?.privateKey ?? '', /^-----BEGIN PRIVATE KEY-----/, 'and its key');
+    const deployedAccount = JSON.parse(fs.readFileSync(path.join(red.userDir, 'flows.json'), 'utf8')).find((node: any) => node.id === accountId);
+    assert.equal(deployedAccount.jwtClientIdentifier, keyDeviceId);
 
     await openAccountDialog();
     await page.click('#plex-account-signout');
+    await page.click('#plex-account-signout-yes');
     await page.waitForFunction(() => /^Signed out/.test(document.querySelector('#plex-account-signin-status')?.textContent ?? ''), undefined, { timeout: 10_000 });
     await closeDialogs();
     assert.equal(await deployEnabled(), true, 'Deploy is enabled after signing out');
@@ -197,39 +234,48 @@ describe('the editor in headless Chromium: palette, dialogs, sign-in with Plex, 
     assert.ok(!received.some((body) => body.includes(newToken)), 'the browser never received the token');
   });
 
-  it('an account signed in with a classic token moves to JWT from its dialog, after a confirm; Deploy saves the JWT and the device key', async () => {
+  it('an account with a standard token moves to JWT from its dialog with no confirm; the standard token stays; Deploy saves the key device', async () => {
     const flows = JSON.parse(fs.readFileSync(path.join(red.userDir, 'flows.json'), 'utf8'));
     const accountId = flows.find((node: any) => node.type === 'plex-account').id as string;
+    // Deployed as a Standard account first (the test before left it a "Plex JWT" one).
     await openAccountDialog();
     await page.selectOption('#node-config-input-auth', 'token');
+    await closeDialogs();
+    await deploy();
+    await openAccountDialog();
     await page.click('#plex-account-signin');
     await page.waitForSelector('#plex-account-signin-pin', { state: 'visible' });
     const pin = [...standIn.pins.values()].find((each) => each.strong && !each.authToken && each.expiresAt > Date.now())!;
-    const classicToken = standIn.approve(pin.id, 'classic-user');
-    assert.equal(standIn.plexJwts.has(classicToken), false, 'a classic PIN brings a classic token');
-    await page.waitForFunction(() => /^Classic token/.test(document.querySelector('#plex-account-token-kind')?.textContent ?? ''), undefined, { timeout: 20_000 });
+    const standardToken = standIn.approve(pin.id, 'classic-user');
+    await page.waitForFunction(() => /^Standard token/.test(document.querySelector('#plex-account-token-kind')?.textContent ?? ''), undefined, { timeout: 20_000 });
+    await assertTextsFilled(page, 'signed in with a standard token');
 
-    let confirmText = '';
+    let confirmed = false;
     page.once('dialog', (dialog) => {
-      confirmText = dialog.message();
-      void dialog.accept();
+      confirmed = true;
+      void dialog.dismiss();
     });
+    const before = standIn.requests.length;
     await page.click('#plex-account-move-jwt');
-    await page.waitForFunction(() => /^JWT, valid until .+ \(renewed by itself\)$/.test(document.querySelector('#plex-account-token-kind')?.textContent ?? ''), undefined, { timeout: 20_000 });
-    assert.match(confirmText, /classic token/i, 'the confirm says what happens to the classic token');
-    const registered = standIn.requests.filter((request) => request.method === 'POST' && request.path === '/api/v2/auth/jwk');
-    assert.equal(registered.at(-1)?.headers['x-plex-token'], classicToken, 'the device key was registered with the classic token');
+    await page.waitForFunction(() => /Plex JWT for plex\.tv, valid until .+ \(renewed by itself\)/.test(document.querySelector('#plex-account-token-kind')?.textContent ?? ''), undefined, { timeout: 20_000 });
+    assert.equal(confirmed, false, 'nothing to confirm: the standard token keeps working');
+    const approved = standIn.requests.slice(before).filter((request) => request.method === 'PUT' && request.path === '/api/v2/pins/link');
+    assert.equal(approved.at(-1)?.headers['x-plex-token'], standardToken, 'the key device was approved with the standard token');
     assert.equal(await page.inputValue('#node-config-input-auth'), 'jwt');
+    assert.ok(await page.inputValue('#node-config-input-jwtClientIdentifier'));
+    await assertTextsFilled(page, 'moved to JWT');
     await page.locator('.red-ui-tray').last().screenshot({ path: path.join(artifacts, 'moved-to-jwt.png') });
     await closeDialogs();
     assert.equal(await deployEnabled(), true, 'Deploy is enabled after the move');
     await deploy();
     const saved = savedCredentials(red.userDir)[accountId];
-    assert.ok(saved?.token && standIn.plexJwts.has(saved.token), 'flows_cred.json holds the Plex JWT');
-    assert.match(saved?.privateKey ?? '', /^-----BEGIN PRIVATE KEY-----/, 'and the device key');
+    assert.equal(saved?.token, standardToken, 'flows_cred.json keeps the standard token');
+    assert.ok(saved?.jwt && standIn.plexJwts.has(saved.jwt), 'and holds the Plex JWT');
+    assert.match(saved?.privateKey ?? '', /^-----BEGIN PRIVATE KEY-----/, 'and the key device\'s key');
     const deployed = JSON.parse(fs.readFileSync(path.join(red.userDir, 'flows.json'), 'utf8')).find((node: any) => node.id === accountId);
     assert.equal(deployed.auth, 'jwt');
-    assert.ok(!received.some((body) => body.includes(classicToken) || body.includes(saved.token!)), 'the browser never received either token');
+    assert.equal(standIn.plexJwts.get(saved.jwt)?.clientIdentifier, deployed.jwtClientIdentifier);
+    assert.ok(!received.some((body) => body.includes(standardToken) || body.includes(saved.jwt!)), 'the browser never received either token');
   });
 
   it('opens the plex-server dialog with the account to choose', async () => {
@@ -238,6 +284,7 @@ describe('the editor in headless Chromium: palette, dialogs, sign-in with Plex, 
     await page.waitForSelector('#node-config-input-url', { state: 'visible' });
     await page.fill('#node-config-input-url', 'http://192.168.1.20:32400/library');
     await page.waitForSelector('#plex-server-url-invalid', { state: 'visible' });
+    await assertTextsFilled(page, 'a server URL with a path');
     await page.fill('#node-config-input-url', 'http://192.168.1.20:32400');
     await page.waitForSelector('#plex-server-url-invalid', { state: 'hidden' });
     const accounts = await page.locator('#node-config-input-account option').allTextContents();

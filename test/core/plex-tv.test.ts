@@ -91,6 +91,17 @@ describe('PlexTvClient against the stand-in', () => {
     assert.ok(pin.expiresIn >= 890 && pin.expiresIn <= 900);
   });
 
+  it('names the approval pages of the plex.tv it uses: plex.tv\'s own for plex.tv, a stand-in\'s for a stand-in', async () => {
+    const strong = (await plexTv.createPin({ strong: true })).value;
+    const code = (await plexTv.createPin({ strong: false })).value;
+    assert.ok(plexTv.approvalPageOf(strong).startsWith(`${standIn.url}/auth#?clientID=`), plexTv.approvalPageOf(strong));
+    assert.equal(plexTv.approvalPageOf(strong).slice(standIn.url.length + '/auth'.length), strong.authUrl.slice('https://app.plex.tv/auth'.length));
+    assert.equal(plexTv.approvalPageOf(code), `${standIn.url}/link`);
+    const real = new PlexTvClient({ clientIdentifier: 'c', product: 'p', deviceName: 'd' }, http);
+    assert.equal(real.approvalPageOf(strong), strong.authUrl);
+    assert.equal(real.approvalPageOf(code), LINK_URL);
+  });
+
   it('sees a PIN without a token until it is approved, then with it', async () => {
     const { value: pin } = await plexTv.createPin({ strong: true });
     const waiting = await plexTv.checkPin(pin.id);

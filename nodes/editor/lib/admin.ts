@@ -1,0 +1,32 @@
+/** Calls the package's admin routes as nodes/admin/contract.ts defines them. */
+import { pathTo, type AdminFailure, type AdminRoute, type ParamsOf } from '../../admin/contract';
+
+/** A route that refused or failed: the runtime's message and PLEX_* code; no message when Node-RED gave no answer. */
+export interface AdminRefusal {
+  message?: string;
+  code?: string;
+}
+
+/** Calls a route with its parameters (and its body, for a route that takes one); rejects with an AdminRefusal. */
+export function callAdmin<Pattern extends string, Body, Answer>(
+  route: AdminRoute<Pattern, Body, Answer>,
+  params: Record<ParamsOf<Pattern>, string | number>,
+  ...body: Body extends undefined ? [] : [Body]
+): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    $.ajax({
+      url: pathTo(route, params),
+      method: route.method,
+      contentType: 'application/json',
+      dataType: 'json',
+      data: body.length ? JSON.stringify(body[0]) : undefined,
+    }).then(
+      (answer: Answer) => resolve(answer),
+      (xhr: JQuery.jqXHR) => {
+        const failure = xhr.responseJSON as AdminFailure | undefined;
+        const refusal: AdminRefusal = { message: failure?.error, code: failure?.code };
+        reject(refusal);
+      },
+    );
+  });
+}
