@@ -147,6 +147,24 @@ export interface LinkedCode {
   linked: true;
 }
 
+/** A choice the plex-events dialog offers for a filter: an id (a player's machineIdentifier) and the name people know it by. */
+export interface FilterChoice {
+  id: string;
+  title: string;
+  /** A library's kind (movie, show, artist, photo) or a player's platform. */
+  kind?: string;
+}
+
+/** What a server offers the plex-events dialog as filters. */
+export interface FilterChoices {
+  users: FilterChoice[];
+  /** The players it has seen. */
+  players: FilterChoice[];
+  libraries: FilterChoice[];
+  /** The kinds of media a session plays (movie, episode, ...). */
+  types: readonly string[];
+}
+
 /** How every route answers a refusal or a failure: the message, and the PLEX_* code of a Plex failure. */
 export interface AdminFailure {
   error: string;
@@ -172,6 +190,8 @@ export const adminRoutes = {
   serverInUse: route<NoBody, ServerInUse>()('GET', '/plex-auth/servers/:id'),
   /** Checks now whether a running server takes its Plex JWT. */
   checkServerJwt: route<NoBody, ServerJwt>()('POST', '/plex-auth/servers/:id/jwt'),
+  /** A running server's users, the players it has seen and its libraries, for the plex-events filters. */
+  eventChoices: route<NoBody, FilterChoices>()('GET', '/plex-auth/servers/:id/choices'),
 };
 
 /**

@@ -4,14 +4,14 @@
  * and names reach the browser.
  */
 import type { NodeAPI } from 'node-red';
-import type { Request } from 'express';
 import { MEDIA_TYPES, PlexError } from '../../src/core';
 import { eventServer } from '../lib/event-server';
 import { t } from '../lib/i18n';
-import { NODE_ID, RouteError, jsonRoute } from './http';
+import { adminRoutes } from './contract';
+import { NODE_ID, RouteError, serve } from './http';
 
 export function registerEventRoutes(RED: NodeAPI): void {
-  RED.httpAdmin.get('/plex-auth/servers/:id/choices', RED.auth.needsPermission('plex-events.read'), jsonRoute(RED, 'plex-events', async (req: Request) => {
+  serve(RED, 'plex-events', adminRoutes.eventChoices, RED.auth.needsPermission('plex-events.read'))(async (req) => {
     const id = String(req.params.id ?? '');
     if (!NODE_ID.test(id)) throw new RouteError(400, t(RED, 'admin.bad-node-id', { what: 'server' }));
     let server;
@@ -22,5 +22,5 @@ export function registerEventRoutes(RED: NodeAPI): void {
       throw new RouteError(409, t(RED, 'admin.events-no-server', { message: error instanceof PlexError ? error.message : String(error) }));
     }
     return { ...(await server.choices()), types: MEDIA_TYPES };
-  }));
+  });
 }
