@@ -142,37 +142,40 @@ export = function (RED: NodeAPI): void {
 
     /** "waiting, 14:32 left" while PINs are pending: updated every second. */
     function showStatus(): void {
-      const pending = poller.pending();
-      if (!pending.length) {
+      const { count, faulty, endsAt } = poller.summary();
+      if (!count) {
         clearInterval(ticker);
         ticker = undefined;
         return;
       }
-      const now = Date.now();
-      const left = Math.min(...pending.map((pin) => Math.min(pin.expiresAt, pin.timeoutAt ?? Infinity) - now));
-      const faulty = pending.some((pin) => pin.faults > 0);
+      const left = endsAt - Date.now();
       const text =
-        pending.length === 1
+        count === 1
           ? statusText(RED, faulty ? 'retrying' : 'waiting', { time: formatLeft(left) })
-          : statusText(RED, 'waiting-many', { count: pending.length, time: formatLeft(left) });
+          : statusText(RED, 'waiting-many', { count, time: formatLeft(left) });
       node.status({ fill: faulty ? 'yellow' : 'blue', shape: faulty ? 'ring' : 'dot', text });
       ticker ??= setInterval(showStatus, 1000);
     }
 
+    /** Throws, and keeps nothing of the msg, when the poller is polling as many PINs as it may. */
     function wait(id: number, waiter: Omit<Waiter, 'saved'>, spec: { timeoutAt?: number; expiresAt?: number; startedAt?: number }): void {
+      poller.add({ id, intervalMs, ...spec });
       const entry = { ...waiter, saved: storable(waiter.msg) };
       const list = waiters.get(id);
       if (list) list.push(entry);
       else waiters.set(id, [entry]);
-      poller.add({ id, intervalMs, ...spec });
     }
 
     // PINs this node was polling before a restart or redeploy: poll them again.
     for (const saved of state.polls(node.id)) {
-      if (saved.withKey) withKey.add(saved.id);
       for (const msg of saved.msgs) {
         const resumed = msg as NodeMessage;
-        wait(saved.id, { msg: resumed, send: (out) => node.send(out), done: (err) => err && node.error(err, resumed) }, saved);
+        try {
+          wait(saved.id, { msg: resumed, send: (out) => node.send(out), done: (err) => err && node.error(err, resumed) }, saved);
+          if (saved.withKey) withKey.add(saved.id);
+        } catch (error) {
+          node.error(error, resumed);
+        }
       }
     }
 
@@ -185,8 +188,10 @@ export = function (RED: NodeAPI): void {
           return;
         }
         const id = pinIdOf(msg.payload);
-        if (usableAccount(RED, config.account).account.pinsWithKey.has(id)) withKey.add(id);
+        const madeWithKey = usableAccount(RED, config.account).account.pinsWithKey.has(id);
+        // Its first poll runs from a timer: withKey is set in time.
         wait(id, { msg, send, done }, { timeoutAt: timeoutMs ? Date.now() + timeoutMs : undefined, expiresAt: expiryOf(msg.payload) });
+        if (madeWithKey) withKey.add(id);
         changed();
       } catch (error) {
         node.status({ fill: 'red', shape: 'ring', text: errorStatus(RED, error) });
