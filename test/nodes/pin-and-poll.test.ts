@@ -1,6 +1,7 @@
 import { describe, it, before, after, afterEach, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { PlexStandIn } from '../../dev/plex-stand-in';
+import { MAX_PENDING_PINS } from '../../src/core';
 import { helper, startRuntime, stopRuntime, loadUnderTest, outcome, loggedText } from './harness';
 import { advance, advanceUntil, advanceUntilSettled, mockedClock } from '../support';
 
@@ -227,6 +228,25 @@ describe('plex-poll-token', () => {
       assert.match(result.error.message, /PIN id must be a positive whole number/);
     });
   }
+
+  it(`polls at most ${MAX_PENDING_PINS} PINs at once: a msg for one more is PLEX_BAD_INPUT naming the cap, one for a PIN already polled is taken`, async () => {
+    await poll();
+    const under = helper.getNode('under');
+    // The clock stands still: no poll starts, what is under test is what the node takes.
+    for (let id = 1; id <= MAX_PENDING_PINS; id++) under.receive({ payload: id });
+    const refused = await outcome({ payload: MAX_PENDING_PINS + 1, topic: 'one too many' });
+    assert.ok('error' in refused, 'a Catch node gets it');
+    assert.equal(refused.error.code, 'PLEX_BAD_INPUT');
+    assert.match(refused.error.message, new RegExp(`PIN ${MAX_PENDING_PINS + 1} is not polled: ${MAX_PENDING_PINS} PINs are being polled already`));
+    assert.equal(refused.msg.topic, 'one too many');
+
+    const ended: any[] = [];
+    helper.getNode('out1').on('input', (msg: any) => ended.push(msg));
+    under.receive({ payload: 1, topic: 'same PIN again' });
+    under.receive({ payload: 1, cancel: true });
+    await advanceUntil(() => ended.length === 2);
+    assert.deepEqual(ended.map((msg) => [msg.topic, msg.payload]), [[undefined, { id: 1, reason: 'cancelled' }], ['same PIN again', { id: 1, reason: 'cancelled' }]]);
+  });
 
   it('with store on, keeps the token in the account, where the next nodes find it', async () => {
     await poll({ store: true });
