@@ -2,8 +2,9 @@ import { describe, it, before, after, afterEach, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { PlexStandIn } from '../../dev/plex-stand-in';
 import { MAX_PENDING_PINS } from '../../src/core';
+import { runtimeState } from '../../nodes/lib/runtime-state';
 import { helper, startRuntime, stopRuntime, loadUnderTest, outcome, loggedText } from './harness';
-import { advance, advanceUntil, advanceUntilSettled, mockedClock } from '../support';
+import { advance, advanceUntil, advanceUntilSettled, mockedClock, nextEvent } from '../support';
 
 const plexHeaders = [
   'x-plex-client-identifier', 'x-plex-product', 'x-plex-version', 'x-plex-platform',
@@ -117,6 +118,7 @@ describe('plex-poll-token', () => {
   beforeEach(() => standIn.clearFaults());
   afterEach(async () => {
     await helper.unload();
+    runtimeState((helper as any)._RED).setPolls('under', []); // what it still polled: the next test's node would poll it again
   });
 
   async function newPin(approveAfterPolls?: number): Promise<number> {
@@ -240,12 +242,13 @@ describe('plex-poll-token', () => {
     assert.match(refused.error.message, new RegExp(`PIN ${MAX_PENDING_PINS + 1} is not polled: ${MAX_PENDING_PINS} PINs are being polled already`));
     assert.equal(refused.msg.topic, 'one too many');
 
-    const ended: any[] = [];
-    helper.getNode('out1').on('input', (msg: any) => ended.push(msg));
+    const ended = nextEvent<any[]>((resolve) => {
+      const msgs: any[] = [];
+      helper.getNode('out1').on('input', (msg: any) => msgs.push(msg) === 2 && resolve(msgs));
+    }, 5000, 'both msgs of PIN 1');
     under.receive({ payload: 1, topic: 'same PIN again' });
     under.receive({ payload: 1, cancel: true });
-    await advanceUntil(() => ended.length === 2);
-    assert.deepEqual(ended.map((msg) => [msg.topic, msg.payload]), [[undefined, { id: 1, reason: 'cancelled' }], ['same PIN again', { id: 1, reason: 'cancelled' }]]);
+    assert.deepEqual((await ended).map((msg) => [msg.topic, msg.payload]), [[undefined, { id: 1, reason: 'cancelled' }], ['same PIN again', { id: 1, reason: 'cancelled' }]]);
   });
 
   it('with store on, keeps the token in the account, where the next nodes find it', async () => {
