@@ -26,6 +26,9 @@ if (!files.length) {
 // Most files wait on I/O (loopback HTTP, a node-red process starting): two per core keep a
 // small machine busy without starving the files that measure time or drive a browser.
 const jobs = Number(process.env.TEST_JOBS) || Math.max(2, 2 * os.availableParallelism());
+/** A test that hangs fails after this long, and so does a file that does not end (a handle left open). */
+const TEST_LIMIT_MS = 5 * 60_000;
+const FILE_LIMIT_MS = 10 * 60_000;
 /** Files that load the machine (a Chromium each): one of them at a time. */
 const heavy = (file) => file.includes(`${path.sep}browser${path.sep}`);
 /** The slowest files start first, so that no long one is left to run alone at the end. */
@@ -38,35 +41,51 @@ const queue = [...files].sort((a, b) => rank(a) - rank(b));
 
 const started = Date.now();
 const results = [];
-let running = 0;
+const children = new Set();
 let heavyRunning = false;
 
+// The files run in process groups of their own (below): a Ctrl-C stops them here.
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    for (const child of children) process.kill(-child.pid, 'SIGKILL');
+    process.exit(1);
+  });
+}
+
 function runFile(file) {
+  const name = path.relative(root, file);
   const begun = Date.now();
-  running += 1;
   if (heavy(file)) heavyRunning = true;
   let output = '';
-  const child = spawn(process.execPath, ['--expose-gc', '--disable-warning=ExperimentalWarning', '--test', '--test-reporter=spec', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const args = ['--expose-gc', '--disable-warning=ExperimentalWarning', '--test', `--test-timeout=${TEST_LIMIT_MS}`, '--test-reporter=spec', file];
+  // A process group of its own: a file that does not end is stopped with every process it started.
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  children.add(child);
   child.stdout.on('data', (chunk) => (output += chunk));
   child.stderr.on('data', (chunk) => (output += chunk));
+  const limit = setTimeout(() => {
+    output += `\nstopped: the file did not end within ${FILE_LIMIT_MS / 60_000} minutes\n`;
+    process.kill(-child.pid, 'SIGKILL');
+  }, FILE_LIMIT_MS);
   child.on('close', (code, signal) => {
-    running -= 1;
+    clearTimeout(limit);
+    children.delete(child);
     if (heavy(file)) heavyRunning = false;
     const seconds = (Date.now() - begun) / 1000;
-    const count = (name) => Number(output.match(new RegExp(`^ℹ ${name} (\\d+)$`, 'm'))?.[1] ?? 0);
-    results.push({ file: path.relative(root, file), seconds, ok: code === 0, tests: count('tests'), pass: count('pass'), fail: count('fail') });
-    process.stdout.write(`\n=== ${path.relative(root, file)} (${seconds.toFixed(1)} s)${code === 0 ? '' : ` FAILED (${signal ?? `exit ${code}`})`}\n${output}`);
+    const count = (word) => Number(output.match(new RegExp(`^ℹ ${word} (\\d+)$`, 'm'))?.[1] ?? 0);
+    results.push({ name, seconds, ok: code === 0, tests: count('tests'), pass: count('pass'), fail: count('fail') });
+    process.stdout.write(`\n=== ${name} (${seconds.toFixed(1)} s)${code === 0 ? '' : ` FAILED (${signal ?? `exit ${code}`})`}\n${output}`);
     next();
   });
 }
 
 function next() {
-  while (running < jobs) {
+  while (children.size < jobs) {
     const index = queue.findIndex((file) => !heavy(file) || !heavyRunning);
     if (index === -1) break;
     runFile(queue.splice(index, 1)[0]);
   }
-  if (running === 0 && queue.length === 0) report();
+  if (children.size === 0 && queue.length === 0) report();
 }
 
 function report() {
@@ -75,8 +94,8 @@ function report() {
   const slowest = [...results].sort((a, b) => b.seconds - a.seconds).slice(0, 5);
   console.log(`\n${results.length} files, ${sum('tests')} tests: ${sum('pass')} pass, ${sum('fail')} fail`);
   console.log(`wall ${((Date.now() - started) / 1000).toFixed(1)} s with ${jobs} files at once; the files' own times add up to ${sum('seconds').toFixed(1)} s`);
-  console.log(`slowest: ${slowest.map((result) => `${result.file} ${result.seconds.toFixed(1)} s`).join(', ')}`);
-  for (const result of failed) console.log(`FAILED: ${result.file}`);
+  console.log(`slowest: ${slowest.map((result) => `${result.name} ${result.seconds.toFixed(1)} s`).join(', ')}`);
+  for (const result of failed) console.log(`FAILED: ${result.name}`);
   process.exit(failed.length ? 1 : 0);
 }
 
