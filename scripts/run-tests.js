@@ -29,9 +29,7 @@ const jobs = Number(process.env.TEST_JOBS) || Math.max(2, 2 * os.availableParall
 /** A test that hangs fails after this long, and so does a file that does not end (a handle left open). */
 const TEST_LIMIT_MS = 5 * 60_000;
 const FILE_LIMIT_MS = 10 * 60_000;
-/** Files that load the machine (a Chromium each): one of them at a time. */
-const heavy = (file) => file.includes(`${path.sep}browser${path.sep}`);
-/** The slowest files start first, so that no long one is left to run alone at the end. */
+/** The slowest files start first (the two browser files at once), so that no long one is left to run alone at the end. */
 const slowFirst = ['browser', 'e2e', 'resilience', 'admin'].map((dir) => `${path.sep}${dir}${path.sep}`);
 const rank = (file) => {
   const index = slowFirst.findIndex((dir) => file.includes(dir));
@@ -42,7 +40,6 @@ const queue = [...files].sort((a, b) => rank(a) - rank(b));
 const started = Date.now();
 const results = [];
 const children = new Set();
-let heavyRunning = false;
 
 // The files run in process groups of their own (below): a Ctrl-C stops them here.
 for (const signal of ['SIGINT', 'SIGTERM']) {
@@ -55,7 +52,6 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 function runFile(file) {
   const name = path.relative(root, file);
   const begun = Date.now();
-  if (heavy(file)) heavyRunning = true;
   let output = '';
   const args = ['--expose-gc', '--disable-warning=ExperimentalWarning', '--test', `--test-timeout=${TEST_LIMIT_MS}`, '--test-reporter=spec', file];
   // A process group of its own: a file that does not end is stopped with every process it started.
@@ -70,7 +66,6 @@ function runFile(file) {
   child.on('close', (code, signal) => {
     clearTimeout(limit);
     children.delete(child);
-    if (heavy(file)) heavyRunning = false;
     const seconds = (Date.now() - begun) / 1000;
     const count = (word) => Number(output.match(new RegExp(`^ℹ ${word} (\\d+)$`, 'm'))?.[1] ?? 0);
     results.push({ name, seconds, ok: code === 0, tests: count('tests'), pass: count('pass'), fail: count('fail') });
@@ -80,11 +75,7 @@ function runFile(file) {
 }
 
 function next() {
-  while (children.size < jobs) {
-    const index = queue.findIndex((file) => !heavy(file) || !heavyRunning);
-    if (index === -1) break;
-    runFile(queue.splice(index, 1)[0]);
-  }
+  while (children.size < jobs && queue.length) runFile(queue.shift());
   if (children.size === 0 && queue.length === 0) report();
 }
 
