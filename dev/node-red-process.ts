@@ -62,10 +62,14 @@ export function installIntoUserDir(userDir: string, spec: string, npmArgs: strin
   execFileSync('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...npmArgs, spec], { cwd: userDir, stdio: 'pipe' });
 }
 
-/** Packs this repository (`npm pack`) into `outDir` and returns the .tgz path. */
+/**
+ * Packs this repository (`npm pack`) into `outDir` and returns the .tgz path. Its callers have
+ * just built dist/ (npm test, compat, bench): prepack's build would replace it under the test
+ * files that run beside the end-to-end test.
+ */
 export function packRepo(outDir: string): string {
   fs.mkdirSync(outDir, { recursive: true });
-  const out = execFileSync('npm', ['pack', '--silent', '--pack-destination', outDir], { cwd: repoRoot, encoding: 'utf8' });
+  const out = execFileSync('npm', ['pack', '--silent', '--ignore-scripts', '--pack-destination', outDir], { cwd: repoRoot, encoding: 'utf8' });
   return path.join(outDir, out.trim().split('\n').pop()!);
 }
 

@@ -1,5 +1,5 @@
 import type { Node, NodeAPI, NodeDef, NodeMessage, NodeMessageInFlow } from 'node-red';
-import { PinPoller, parsePinId, type PollOutcome } from '../src/core';
+import { PinPoller, parsePinId, readPlexDate, type PollOutcome } from '../src/core';
 import { errorStatus, statusText } from './lib/status';
 import { FlowNode } from './lib/flow-node';
 import { accountNode, usableAccount } from './lib/config-nodes';
@@ -31,10 +31,10 @@ function pinIdOf(payload: unknown): number {
   return parsePinId(id);
 }
 
+/** The PIN's expiry as plex-pin sends it (ISO 8601), read as a peer's date is: one without an offset is UTC, not local time. */
 function expiryOf(payload: unknown): number | undefined {
   const expiresAt = payload !== null && typeof payload === 'object' ? (payload as { expiresAt?: unknown }).expiresAt : undefined;
-  const parsed = typeof expiresAt === 'string' ? Date.parse(expiresAt) : NaN;
-  return Number.isNaN(parsed) ? undefined : parsed;
+  return typeof expiresAt === 'string' ? readPlexDate(expiresAt, 'msg.payload.expiresAt')?.epochMs : undefined;
 }
 
 /** A copy of a msg that can be sealed to disk (no HTTP request/response objects, no cycles). */
@@ -126,36 +126,39 @@ export = function (RED: NodeAPI): void {
 
     /** "waiting, 14:32 left" while PINs are pending: updated every second. */
     function showStatus(): void {
-      const pending = poller.pending();
-      if (!pending.length) {
+      const { count, faulty, endsAt } = poller.summary();
+      if (!count) {
         clearInterval(ticker);
         ticker = undefined;
         return;
       }
-      const now = Date.now();
-      const left = Math.min(...pending.map((pin) => Math.min(pin.expiresAt, pin.timeoutAt ?? Infinity) - now));
-      const faulty = pending.some((pin) => pin.faults > 0);
+      const left = endsAt - Date.now();
       const text =
-        pending.length === 1
+        count === 1
           ? statusText(RED, faulty ? 'retrying' : 'waiting', { time: formatTimeLeft(left) })
-          : statusText(RED, 'waiting-many', { count: pending.length, time: formatTimeLeft(left) });
+          : statusText(RED, 'waiting-many', { count, time: formatTimeLeft(left) });
       node.status({ fill: faulty ? 'yellow' : 'blue', shape: faulty ? 'ring' : 'dot', text });
       ticker ??= setInterval(showStatus, 1000);
     }
 
+    /** Throws, and keeps nothing of the msg, when the poller is polling as many PINs as it may. */
     function wait(id: number, waiter: Omit<Waiter, 'saved'>, spec: { timeoutAt?: number; expiresAt?: number; startedAt?: number }): void {
+      poller.add({ id, intervalMs, ...spec });
       const entry = { ...waiter, saved: storable(waiter.msg) };
       const list = waiters.get(id);
       if (list) list.push(entry);
       else waiters.set(id, [entry]);
-      poller.add({ id, intervalMs, ...spec });
     }
 
     // PINs this node was polling before a restart or redeploy: poll them again.
     for (const saved of state.polls(node.id)) {
       for (const msg of saved.msgs) {
         const resumed = msg as NodeMessage;
-        wait(saved.id, { msg: resumed, send: (out) => node.send(out), done: (err) => err && node.error(err, resumed) }, saved);
+        try {
+          wait(saved.id, { msg: resumed, send: (out) => node.send(out), done: (err) => err && node.error(err, resumed) }, saved);
+        } catch (error) {
+          node.error(error, resumed);
+        }
       }
     }
 

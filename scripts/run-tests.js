@@ -1,10 +1,13 @@
 #!/usr/bin/env node
-// Runs every compiled *.test.js under dist/test with Node's test runner, one file at a time
-// (the node tests share loopback ports and a Node-RED runtime). Extra arguments narrow the
-// run: `npm test -- core` runs the files whose path contains "core".
+// Runs every compiled *.test.js under dist/test with Node's test runner, each file in a
+// process of its own and several files at once: every file starts its own loopback servers
+// and node-red processes on free ports, in temporary directories of its own. A file's output
+// is printed in one piece when it ends. Extra arguments narrow the run: `npm test -- core`
+// runs the files whose path contains "core". TEST_JOBS sets how many files run at once.
 'use strict';
-const { spawnSync } = require('node:child_process');
+const { spawn } = require('node:child_process');
 const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
 
 const root = path.resolve(__dirname, '..', 'dist', 'test');
@@ -19,5 +22,72 @@ if (!files.length) {
   console.error(`no test files match ${filters.join(' ')}`);
   process.exit(1);
 }
-const result = spawnSync(process.execPath, ['--expose-gc', '--test', '--test-concurrency=1', ...files], { stdio: 'inherit' });
-process.exit(result.status ?? 1);
+
+// Most files wait on I/O (loopback HTTP, a node-red process starting): two per core keep a
+// small machine busy without starving the files that measure time or drive a browser.
+const jobs = Number(process.env.TEST_JOBS) || Math.max(2, 2 * os.availableParallelism());
+/** A test that hangs fails after this long, and so does a file that does not end (a handle left open). */
+const TEST_LIMIT_MS = 5 * 60_000;
+const FILE_LIMIT_MS = 10 * 60_000;
+/** The slowest files start first (the two browser files at once), so that no long one is left to run alone at the end. */
+const slowFirst = ['browser', 'e2e', 'resilience', 'admin'].map((dir) => `${path.sep}${dir}${path.sep}`);
+const rank = (file) => {
+  const index = slowFirst.findIndex((dir) => file.includes(dir));
+  return index === -1 ? slowFirst.length : index;
+};
+const queue = [...files].sort((a, b) => rank(a) - rank(b));
+
+const started = Date.now();
+const results = [];
+const children = new Set();
+
+// The files run in process groups of their own (below): a Ctrl-C stops them here.
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    for (const child of children) process.kill(-child.pid, 'SIGKILL');
+    process.exit(1);
+  });
+}
+
+function runFile(file) {
+  const name = path.relative(root, file);
+  const begun = Date.now();
+  let output = '';
+  const args = ['--expose-gc', '--disable-warning=ExperimentalWarning', '--test', `--test-timeout=${TEST_LIMIT_MS}`, '--test-reporter=spec', file];
+  // A process group of its own: a file that does not end is stopped with every process it started.
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  children.add(child);
+  child.stdout.on('data', (chunk) => (output += chunk));
+  child.stderr.on('data', (chunk) => (output += chunk));
+  const limit = setTimeout(() => {
+    output += `\nstopped: the file did not end within ${FILE_LIMIT_MS / 60_000} minutes\n`;
+    process.kill(-child.pid, 'SIGKILL');
+  }, FILE_LIMIT_MS);
+  child.on('close', (code, signal) => {
+    clearTimeout(limit);
+    children.delete(child);
+    const seconds = (Date.now() - begun) / 1000;
+    const count = (word) => Number(output.match(new RegExp(`^ℹ ${word} (\\d+)$`, 'm'))?.[1] ?? 0);
+    results.push({ name, seconds, ok: code === 0, tests: count('tests'), pass: count('pass'), fail: count('fail') });
+    process.stdout.write(`\n=== ${name} (${seconds.toFixed(1)} s)${code === 0 ? '' : ` FAILED (${signal ?? `exit ${code}`})`}\n${output}`);
+    next();
+  });
+}
+
+function next() {
+  while (children.size < jobs && queue.length) runFile(queue.shift());
+  if (children.size === 0 && queue.length === 0) report();
+}
+
+function report() {
+  const sum = (key) => results.reduce((total, result) => total + result[key], 0);
+  const failed = results.filter((result) => !result.ok);
+  const slowest = [...results].sort((a, b) => b.seconds - a.seconds).slice(0, 5);
+  console.log(`\n${results.length} files, ${sum('tests')} tests: ${sum('pass')} pass, ${sum('fail')} fail`);
+  console.log(`wall ${((Date.now() - started) / 1000).toFixed(1)} s with ${jobs} files at once; the files' own times add up to ${sum('seconds').toFixed(1)} s`);
+  console.log(`slowest: ${slowest.map((result) => `${result.name} ${result.seconds.toFixed(1)} s`).join(', ')}`);
+  for (const result of failed) console.log(`FAILED: ${result.name}`);
+  process.exit(failed.length ? 1 : 0);
+}
+
+next();

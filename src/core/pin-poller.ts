@@ -1,12 +1,19 @@
-import { PlexError } from './errors';
+import { PlexError, inputError } from './errors';
 import { timerDelay } from './timers';
 import type { PinState } from './plex-tv';
 import type { Checked } from './validate';
 
 /** Plex asks for about one poll a second; faster draws 429s. */
 export const MIN_INTERVAL_MS = 1000;
-/** Longest wait between polls while plex.tv is failing or asks us to slow down. */
+/** Longest wait between polls that plex.tv may ask for (Retry-After). */
 export const MAX_BACKOFF_MS = 30_000;
+/**
+ * Longest wait between polls after passing faults that came without a Retry-After: a person
+ * who approves while plex.tv is failing is signed in within this long of its recovery.
+ */
+export const FAULT_BACKOFF_CAP_MS = 10_000;
+/** The most PINs one poller polls at once (the benchmarks poll 10,000). */
+export const MAX_PENDING_PINS = 10_000;
 /** A strong PIN lives about 30 minutes: the limit when plex.tv never told us the expiry. */
 export const FALLBACK_LIFETIME_MS = 30 * 60 * 1000;
 
@@ -48,6 +55,23 @@ export interface PinPollerOptions {
   onWarning?: (text: string) => void;
   /** Called whenever the set of pending PINs or their state changes. */
   onChange?: () => void;
+  /** The shortest interval between two polls of a PIN; default MIN_INTERVAL_MS, what plex.tv allows. */
+  minIntervalMs?: number;
+  /** The longest backoff after passing faults without a Retry-After; default FAULT_BACKOFF_CAP_MS. */
+  faultBackoffCapMs?: number;
+  /** The longest wait a Retry-After gets; default MAX_BACKOFF_MS. */
+  maxBackoffMs?: number;
+  /** The most PINs polled at once; add() refuses more. Default MAX_PENDING_PINS. */
+  maxPending?: number;
+}
+
+/** What a status line shows of the pending PINs. */
+export interface PendingSummary {
+  count: number;
+  /** Whether any PIN is backing off after a passing fault. */
+  faulty: boolean;
+  /** Epoch ms of the soonest expiry or timeout; Infinity when nothing is pending. */
+  endsAt: number;
 }
 
 /**
@@ -59,16 +83,31 @@ export interface PinPollerOptions {
 export class PinPoller {
   private readonly entries = new Map<number, Entry>();
   private stopped = false;
+  private readonly minIntervalMs: number;
+  private readonly faultBackoffCapMs: number;
+  private readonly maxBackoffMs: number;
+  private readonly maxPending: number;
 
-  constructor(private readonly options: PinPollerOptions) {}
+  constructor(private readonly options: PinPollerOptions) {
+    this.minIntervalMs = options.minIntervalMs ?? MIN_INTERVAL_MS;
+    this.faultBackoffCapMs = options.faultBackoffCapMs ?? FAULT_BACKOFF_CAP_MS;
+    this.maxBackoffMs = options.maxBackoffMs ?? MAX_BACKOFF_MS;
+    this.maxPending = options.maxPending ?? MAX_PENDING_PINS;
+  }
 
-  /** Starts polling a PIN. False when that PIN is already being polled (it is polled once). */
+  /**
+   * Starts polling a PIN. False when that PIN is already being polled (it is polled once).
+   * Throws a PLEX_BAD_INPUT PlexError when maxPending PINs are polled already.
+   */
   add(spec: PollSpec): boolean {
     if (this.stopped || this.entries.has(spec.id)) return false;
+    if (this.entries.size >= this.maxPending) {
+      throw inputError(`PIN ${spec.id} is not polled: ${this.maxPending} PINs are being polled already, the most polled at once`);
+    }
     const now = Date.now();
     const entry: Entry = {
       id: spec.id,
-      intervalMs: Math.max(MIN_INTERVAL_MS, spec.intervalMs),
+      intervalMs: Math.max(this.minIntervalMs, spec.intervalMs),
       timeoutAt: spec.timeoutAt,
       startedAt: spec.startedAt ?? now,
       expiresAt: spec.expiresAt ?? (spec.startedAt ?? now) + FALLBACK_LIFETIME_MS,
@@ -86,6 +125,17 @@ export class PinPoller {
 
   pending(): PendingPin[] {
     return [...this.entries.values()].map(({ timer: _timer, request: _request, ...pin }) => pin);
+  }
+
+  /** One pass over the PINs, without copying them: cheap enough for a status shown every second. */
+  summary(): PendingSummary {
+    let faulty = false;
+    let endsAt = Infinity;
+    for (const entry of this.entries.values()) {
+      faulty ||= entry.faults > 0;
+      endsAt = Math.min(endsAt, entry.expiresAt, entry.timeoutAt ?? Infinity);
+    }
+    return { count: this.entries.size, faulty, endsAt };
   }
 
   /** Stops polling one PIN, or all of them; each ends with "cancelled". Returns the ids. */
@@ -207,8 +257,10 @@ export class PinPoller {
     entry.lastFault = error.message;
     // A garbled answer is worth a word (once per run of faults); a 503 or a reset speaks for itself in the status.
     if (error.kind === 'response' && entry.faults === 1) this.notify(() => this.options.onWarning?.(`PIN ${entry.id}: ${error.message}; trying again`));
-    // Retry-After is honoured up to the cap: a peer cannot park a PIN for days, nor overflow the timer.
-    const backoff = Math.min(Math.max(entry.intervalMs * 2 ** entry.faults, error.retryAfterMs ?? 0), MAX_BACKOFF_MS);
+    // Doubling, up to a cap that keeps a waiting person's sign-in close to plex.tv's recovery. Retry-After is
+    // honoured up to its own cap: a peer cannot park a PIN for days, nor overflow the timer.
+    const grown = Math.min(entry.intervalMs * 2 ** entry.faults, this.faultBackoffCapMs);
+    const backoff = Math.max(grown, Math.min(error.retryAfterMs ?? 0, this.maxBackoffMs));
     this.schedule(entry, backoff);
     this.changed();
   }

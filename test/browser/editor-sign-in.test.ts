@@ -123,7 +123,8 @@ describe('the editor in headless Chromium: palette, dialogs, sign-in with Plex, 
     await page.waitForSelector('#plex-account-signin-pin', { state: 'visible' });
     const code = (await page.textContent('#plex-account-signin-code'))!.trim();
     assert.match(code, /^[A-Z0-9]{4}$/);
-    assert.match((await page.getAttribute('#plex-account-signin-link', 'href'))!, /^https:\/\/app\.plex\.tv\/auth#\?clientID=/);
+    // The account signs in at the stand-in: its link leads to the stand-in's approval page, never the real plex.tv.
+    assert.ok((await page.getAttribute('#plex-account-signin-link', 'href'))!.startsWith(`${standIn.url}/auth#?clientID=`));
     assert.match((await page.getAttribute('#plex-account-signin-qr', 'src'))!, /^data:image\/svg\+xml;base64,/);
     const countdown1 = await page.textContent('#plex-account-signin-link-countdown');
     await page.clock.fastForward(2000);

@@ -186,10 +186,11 @@ describe('racing a long list of connections', () => {
     const right = await answering();
     try {
       const started = Date.now();
-      assert.equal(await firstAnswering([...hanging.urls, right.url, ...hanging.urls], SERVER_ID, { identity, limitMs: 100 }), right.url);
+      // Real time is the point here: the limit is what each window of hanging candidates costs. 400 ms leaves a loaded machine room to answer.
+      assert.equal(await firstAnswering([...hanging.urls, right.url, ...hanging.urls], SERVER_ID, { identity, limitMs: 400 }), right.url);
       const took = Date.now() - started;
       const windows = Math.ceil(100 / MAX_PROBES_IN_FLIGHT);
-      assert.ok(took >= windows * 100 - 50 && took < 10_000, `took ${took} ms for ${windows} windows of 100 ms`);
+      assert.ok(took >= windows * 400 - 50 && took < 20_000, `took ${took} ms for ${windows} windows of 400 ms`);
       assert.ok(hanging.asked() >= 100 && hanging.asked() < 100 + MAX_PROBES_IN_FLIGHT, `asked ${hanging.asked()}`);
     } finally {
       await hanging.close();

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { PlexStandIn } from '../../dev/plex-stand-in';
 import { HttpClient, PinPoller, PlexTvClient, PlexError, MAX_BACKOFF_MS, MIN_INTERVAL_MS, type PollOutcome } from '../../src/core';
 import { serve, answer, plexErrorOf } from './loopback';
-import { delay, nextEvent } from '../support';
+import { advance, delay, mockedClock, nextEvent } from '../support';
 
 const identity = { clientIdentifier: 'hostile-client', product: 'Node-RED', deviceName: 'Test' };
 
@@ -16,7 +16,7 @@ function pinBody(fields: Record<string, unknown>): string {
   return JSON.stringify({ id: 4242, code: 'ABCD', authToken: null, expiresIn: 900, expiresAt: new Date(Date.now() + 900_000).toISOString(), ...fields });
 }
 
-describe('PinPoller with a check that throws or a peer that says "wait for ever"', () => {
+describe('PinPoller with a check that throws', () => {
   it('ends the PIN with the error when check throws at once, and nothing escapes (no uncaught exception)', async () => {
     const uncaught: unknown[] = [];
     const record = (error: unknown): void => void uncaught.push(error);
@@ -54,18 +54,31 @@ describe('PinPoller with a check that throws or a peer that says "wait for ever"
     assert.equal(outcome.kind, 'failed');
     assert.match((outcome as { error: PlexError }).error.message, /PIN 8 could not be checked: TypeError/);
   });
+});
+
+describe('PinPoller with a peer that says "wait for ever", on a mocked clock', () => {
+  mockedClock(); // its setTimeout fires a delay that overflows after 1 ms, as the real one does
 
   it('keeps to the backoff cap when plex.tv sends Retry-After: 99999999999 (that overflowed setTimeout: a poll every millisecond)', async () => {
     const peer = await serve(answer(429, '{"errors":[{"code":1003,"message":"API rate limit exceeded"}]}', 'application/json', { 'Retry-After': '99999999999' }));
     const http = new HttpClient({ timeoutMs: 2000 });
     const plexTv = new PlexTvClient(identity, http, peer.url);
-    const poller = new PinPoller({ check: (id, signal) => plexTv.checkPin(id, signal), onOutcome: () => undefined });
+    let checks = 0;
+    const check = (id: number, signal: AbortSignal) => {
+      checks += 1;
+      return plexTv.checkPin(id, signal);
+    };
+    const poller = new PinPoller({ check, onOutcome: () => undefined });
+    const answered = () => peer.requests.length === checks && poller.pending()[0]?.faults === checks;
     try {
       // An expiry weeks away (a msg may say so) no longer bounds the wait below 2^31 ms.
       poller.add({ id: 9, intervalMs: MIN_INTERVAL_MS, expiresAt: Date.now() + 60 * 24 * 3600_000 });
-      await delay(1500);
+      // The first poll comes with the first step of 100 ms, the next one the cap later.
+      await advance(MAX_BACKOFF_MS, { busy: () => !answered() });
       assert.equal(peer.requests.length, 1, `one poll, then a wait of ${MAX_BACKOFF_MS} ms; saw ${peer.requests.length}`);
       assert.equal(poller.pending()[0].faults, 1);
+      await advance(100, { busy: () => !answered() });
+      assert.equal(peer.requests.length, 2, 'and the next poll once the cap has passed');
     } finally {
       poller.stop();
       http.close();
@@ -183,10 +196,10 @@ describe('PinPoller through garbled answers while a PIN waits', () => {
     const warnings: string[] = [];
     try {
       const outcome = await nextEvent<PollOutcome>((resolve) => {
-        // Backoff doubles from the interval: 1 s would take a minute here; the minimum interval is what plex.tv allows.
-        new PinPoller({ check: (id, signal) => plexTv.checkPin(id, signal), onOutcome: resolve, onWarning: (text) => warnings.push(text) })
-          .add({ id: 4242, intervalMs: MIN_INTERVAL_MS, expiresAt: Date.now() + 120_000 });
-      }, 90_000, 'approval');
+        // What is under test is the run of faults, not its pace: polled every 10 ms, backing off up to 40 ms.
+        new PinPoller({ check: (id, signal) => plexTv.checkPin(id, signal), onOutcome: resolve, onWarning: (text) => warnings.push(text), minIntervalMs: 10, faultBackoffCapMs: 40 })
+          .add({ id: 4242, intervalMs: 10, expiresAt: Date.now() + 120_000 });
+      }, 5000, 'approval');
       assert.equal(outcome.kind, 'approved');
       assert.equal(peer.requests.length, garbled.length + 1);
       const faults = warnings.filter((text) => !text.includes('strays from the documented schema'));

@@ -2,7 +2,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { PlexStandIn } from '../../dev/plex-stand-in';
 import { HttpClient, PlexTvClient, TokenCheckSchedule, checkToken, type TokenCheckResult } from '../../src/core';
-import { delay } from '../support';
+import { advance, delay, mockedClock } from '../support';
 
 const identity = { clientIdentifier: 'check-client', product: 'Node-RED', deviceName: 'Test' };
 
@@ -45,7 +45,7 @@ describe('checkToken against the stand-in', () => {
   });
 });
 
-describe('TokenCheckSchedule with short intervals', () => {
+describe('TokenCheckSchedule on a mocked clock', () => {
   const standIn = new PlexStandIn();
   const http = new HttpClient({ timeoutMs: 2000 });
   let plexTv: PlexTvClient;
@@ -53,6 +53,7 @@ describe('TokenCheckSchedule with short intervals', () => {
     await standIn.start();
     plexTv = new PlexTvClient(identity, http, standIn.url);
   });
+  mockedClock();
   after(async () => {
     http.close();
     await standIn.stop();
@@ -61,27 +62,29 @@ describe('TokenCheckSchedule with short intervals', () => {
   it('checks after the first delay, then once per interval, against plex.tv', async () => {
     const token = standIn.addAccount('scheduled');
     const results: Array<{ at: number; result: TokenCheckResult }> = [];
+    let inFlight = 0;
     const started = Date.now();
     const schedule = new TokenCheckSchedule({
       firstDelayMs: 100,
       intervalMs: 150,
       jitterMs: 0,
       run: async (signal) => {
-        results.push({ at: Date.now() - started, result: await checkToken(plexTv, token, signal) });
+        inFlight += 1;
+        results.push({ at: Date.now() - started, result: await checkToken(plexTv, token, signal).finally(() => (inFlight -= 1)) });
       },
     });
+    // The clock stands still while a check is in flight: the next interval starts when it ends.
+    const steps = { stepMs: 10, busy: () => inFlight > 0 };
     schedule.start();
-    await delay(60);
+    await advance(60, steps);
     assert.equal(results.length, 0, 'not at once');
-    await delay(600);
+    await advance(600, steps);
     schedule.stop();
-    assert.ok(results.length >= 3 && results.length <= 5, `${results.length} checks in 660 ms`);
-    assert.ok(results[0].at >= 95, `first after ${results[0].at} ms`);
+    assert.deepEqual(results.map(({ at }) => at), [100, 250, 400, 550]);
     assert.deepEqual(results[0].result, { state: 'valid', username: 'scheduled' });
-    const count = results.length;
-    await delay(400);
-    assert.equal(results.length, count, 'none after stop()');
-    assert.equal(standIn.requests.filter((r) => r.path === '/api/v2/user').length, count);
+    await advance(400, steps);
+    assert.equal(results.length, 4, 'none after stop()');
+    assert.equal(standIn.requests.filter((r) => r.path === '/api/v2/user').length, 4);
   });
 
   it('jitters the first delay within the bound it is given', async () => {
@@ -89,42 +92,45 @@ describe('TokenCheckSchedule with short intervals', () => {
     const started = Date.now();
     const schedule = new TokenCheckSchedule({ firstDelayMs: 50, jitterMs: 200, intervalMs: 60_000, random: () => 0.75, run: async () => void fired.push(Date.now() - started) });
     schedule.start();
-    await delay(400);
+    await advance(400, { stepMs: 10 });
     schedule.stop();
-    assert.equal(fired.length, 1);
-    assert.ok(fired[0] >= 195, `fired after ${fired[0]} ms, wanted 50 + 0.75 * 200`);
+    assert.deepEqual(fired, [200], 'after 50 + 0.75 * 200 ms');
   });
 
   it('never runs two checks at once: the next interval starts when a slow check ends', async () => {
     let running = 0;
     let most = 0;
-    let runs = 0;
+    const runs: number[] = [];
+    const started = Date.now();
     const schedule = new TokenCheckSchedule({
       firstDelayMs: 0, intervalMs: 10, jitterMs: 0,
       run: async () => {
         running += 1;
-        runs += 1;
+        runs.push(Date.now() - started);
         most = Math.max(most, running);
-        await delay(100);
+        await new Promise((resolve) => setTimeout(resolve, 100)); // a slow check: 100 ms on the mocked clock
         running -= 1;
       },
     });
     schedule.start();
-    await delay(450);
+    await advance(450, { stepMs: 10 });
     schedule.stop();
     assert.equal(most, 1);
-    assert.ok(runs >= 2 && runs <= 5, `${runs} runs`);
+    assert.deepEqual(runs.slice(1).map((at, index) => at - runs[index]), [110, 110, 110, 110], 'each 100 ms of check, then the 10 ms interval');
   });
 
   it('clamps a delay past what setTimeout can hold instead of firing at once', async () => {
     let runs = 0;
+    // The mocked setTimeout fires a delay that overflows after 1 ms, as the real one does.
     const schedule = new TokenCheckSchedule({ firstDelayMs: 0, intervalMs: 1e13, jitterMs: 0, run: async () => void (runs += 1) });
     schedule.start();
-    await delay(200);
+    await advance(200, { stepMs: 10 });
     schedule.stop();
     assert.equal(runs, 1, 'the interval of 1e13 ms did not overflow into 1 ms');
   });
+});
 
+describe('TokenCheckSchedule on the real clock', () => {
   it('goes on after a check that throws, and stop() aborts a check in flight and leaves no timer', async () => {
     const errors: unknown[] = [];
     let calls = 0;

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { PlexStandIn, type Fault } from '../../dev/plex-stand-in';
 import type { PlexErrorCode } from '../../src/core';
 import { helper, startRuntime, stopRuntime, loadUnderTest, outcome, ACCOUNT_TOKEN } from './harness';
+import { advanceUntil, advanceUntilSettled, mockedClock } from '../support';
 
 interface FaultCase {
   name: string;
@@ -197,21 +198,25 @@ describe('msg.error.code at a Catch node', () => {
       });
     }
 
-    // Every other fault may pass: a user who approves a moment later still gets the token.
-    for (const { name, fault } of plexTvFaults.filter((each) => !endsPolling(each))) {
-      it(`${name} does not end the PIN: polling goes on and the approval comes out`, async () => {
-        await poll();
-        const created = await fetch(`${standIn.url}/api/v2/pins`, { method: 'POST', headers: { 'X-Plex-Client-Identifier': 'client-under-test', Accept: 'application/json' } });
-        const id = ((await created.json()) as { id: number }).id;
-        standIn.fail(new RegExp(`^GET /api/v2/pins/${id}`), fault);
-        const result = outcome({ payload: id }, 15_000);
-        await new Promise((resolve) => setTimeout(resolve, 300)); // the fault is answered first
-        const token = standIn.approve(id);
-        const approved = await result;
-        assert.ok('port' in approved && approved.port === 0, JSON.stringify(approved));
-        assert.equal(approved.msg.payload.authToken, token);
-      });
-    }
+    // Every other fault may pass: a user who approves a moment later still gets the token. The backoff runs on a mocked clock.
+    describe('a fault that passes', () => {
+      mockedClock();
+
+      for (const { name, fault } of plexTvFaults.filter((each) => !endsPolling(each))) {
+        it(`${name} does not end the PIN: polling goes on and the approval comes out`, async () => {
+          await poll();
+          const created = await fetch(`${standIn.url}/api/v2/pins`, { method: 'POST', headers: { 'X-Plex-Client-Identifier': 'client-under-test', Accept: 'application/json' } });
+          const id = ((await created.json()) as { id: number }).id;
+          standIn.fail(new RegExp(`^GET /api/v2/pins/${id}`), fault);
+          const result = outcome({ payload: id }, 15_000);
+          await advanceUntil(() => standIn.requests.some((request) => request.path.startsWith(`/api/v2/pins/${id}`))); // the fault is answered first
+          const token = standIn.approve(id);
+          const approved = await advanceUntilSettled(result);
+          assert.ok('port' in approved && approved.port === 0, JSON.stringify(approved));
+          assert.equal(approved.msg.payload.authToken, token);
+        });
+      }
+    });
 
     for (const payload of [undefined, null, true, 'abc', -5, 0, 1.5, 2 ** 60, [], {}, { id: 'x' }]) {
       it(`the PIN id ${JSON.stringify(payload)} → PLEX_BAD_INPUT`, async () => {

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { PlexStandIn, type StandInServer } from '../../dev/plex-stand-in';
 import { ITEMS, PLAYERS, USERS } from '../../dev/stand-in/notifications';
 import { helper, startRuntime, stopRuntime, loadUnderTest, loggedText, ACCOUNT_TOKEN } from './harness';
-import { allNodes, delay } from '../support';
+import { allNodes, delay, nextEvent } from '../support';
 
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
 
@@ -279,17 +279,22 @@ describe('plex-events', () => {
     await connected();
     await delay(300); // statuses of the start settle
     const baseline = timers();
-    const red = (helper as any)._RED;
+    const runtimeNodes = (helper as any)._redNodes;
+    /** A "modified nodes" deploy, waited for as long as a busy machine needs (the helper's setFlows gives it 300 ms). */
+    const redeploy = async (flows: unknown[], type: string) => {
+      const started = nextEvent((resolve) => (helper as any)._events.once('flows:started', resolve), 10_000, 'flows started');
+      await runtimeNodes.setFlows(flows, {}, type);
+      await started;
+    };
     for (let round = 0; round < 200; round++) {
-      const flows = red.nodes.getFlows().flows.map((node: any) => (node.id === 'under' ? { ...node, name: `round ${round}` } : node));
-      await helper.setFlows(flows, 'nodes');
+      await redeploy(runtimeNodes.getFlows().flows.map((node: any) => (node.id === 'under' ? { ...node, name: `round ${round}` } : node)), 'nodes');
     }
     await until(() => standIn.playback.sockets === 1, 'one socket', 10_000);
     await delay(300); // the last node's statuses settle
     // A little room for the account's own timers (its token check, a request's time limit); a leak would be one per redeploy.
     assert.ok(timers() <= baseline + 3, `timers: ${timers()} after, ${baseline} before`);
-    const without = red.nodes.getFlows().flows.filter((node: any) => node.id !== 'under');
-    await helper.setFlows(without, 'full');
+    const without = runtimeNodes.getFlows().flows.filter((node: any) => node.id !== 'under');
+    await redeploy(without, 'full');
     await until(() => standIn.playback.sockets === 0, 'no socket', 10_000);
   });
 });

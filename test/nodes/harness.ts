@@ -1,4 +1,5 @@
 /** A Node-RED test runtime with the package's nodes, wired to collect outputs, errors and logs. */
+import type { EventEmitter } from 'node:events';
 import helper from 'node-red-node-test-helper';
 import type { PlexStandIn } from '../../dev/plex-stand-in';
 import { allNodes, nextEvent } from '../support';
@@ -18,6 +19,18 @@ export function startRuntime(): Promise<void> {
 
 export function stopRuntime(): Promise<void> {
   return new Promise((resolve) => helper.stopServer(resolve));
+}
+
+/**
+ * Deploys `flow` to the loaded runtime ("full", or "nodes" for the modified nodes only) and
+ * resolves once its flows have started. The helper's own setFlows listens for the start only
+ * after the deploy has returned, and gives up after 300 ms: on a busy machine it misses it.
+ */
+export async function redeploy(flow: unknown[], type: 'full' | 'nodes' = 'full'): Promise<void> {
+  const runtime = helper as unknown as { _events: EventEmitter; _redNodes: { setFlows(flow: unknown[], credentials: object, type: string): Promise<unknown> } };
+  const started = nextEvent((resolve) => runtime._events.once('flows:started', resolve), 20_000, 'start of the deployed flows');
+  await runtime._redNodes.setFlows(flow, {}, type);
+  await started;
 }
 
 /** Config nodes for a stand-in: an account (with a token unless told otherwise) and a server. */

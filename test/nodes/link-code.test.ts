@@ -1,7 +1,7 @@
 import { describe, it, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { PlexStandIn } from '../../dev/plex-stand-in';
-import { helper, startRuntime, stopRuntime, loadUnderTest, outcome, loggedText, ACCOUNT_TOKEN } from './harness';
+import { helper, redeploy, startRuntime, stopRuntime, loadUnderTest, outcome, loggedText, ACCOUNT_TOKEN } from './harness';
 import { serve } from '../core/loopback';
 import { delay } from '../support';
 
@@ -174,7 +174,7 @@ describe('plex-link-code', () => {
       const red = (helper as any)._RED;
       const flows = red.nodes.getFlows().flows.map((node: any) => (node.id === 'under' ? { ...node, name: 'renamed' } : node));
       const started = Date.now();
-      await helper.setFlows(flows, 'nodes');
+      await redeploy(flows, 'nodes');
       assert.ok(helper.getNode('acct'), 'the account still runs');
       for (let waited = 0; !socket.destroyed && waited < 3000; waited += 20) await delay(20);
       assert.ok(socket.destroyed, 'the connection is closed');

@@ -1,8 +1,10 @@
 import { describe, it, before, after, afterEach, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { PlexStandIn } from '../../dev/plex-stand-in';
+import { MAX_PENDING_PINS } from '../../src/core';
+import { runtimeState } from '../../nodes/lib/runtime-state';
 import { helper, startRuntime, stopRuntime, loadUnderTest, outcome, loggedText } from './harness';
-import { delay } from '../support';
+import { advance, advanceUntil, advanceUntilSettled, mockedClock, nextEvent } from '../support';
 
 const plexHeaders = [
   'x-plex-client-identifier', 'x-plex-product', 'x-plex-version', 'x-plex-platform',
@@ -107,6 +109,8 @@ describe('plex-poll-token', () => {
     await standIn.start();
     await startRuntime();
   });
+  // The node's timers run on a mocked clock; plex.tv's answers are real I/O.
+  mockedClock();
   after(async () => {
     await stopRuntime();
     await standIn.stop();
@@ -114,6 +118,7 @@ describe('plex-poll-token', () => {
   beforeEach(() => standIn.clearFaults());
   afterEach(async () => {
     await helper.unload();
+    runtimeState((helper as any)._RED).setPolls('under', []); // what it still polled: the next test's node would poll it again
   });
 
   async function newPin(approveAfterPolls?: number): Promise<number> {
@@ -124,11 +129,12 @@ describe('plex-poll-token', () => {
   }
   const poll = (props: Record<string, unknown> = {}) =>
     loadUnderTest(standIn, 'plex-poll-token', { account: 'acct', interval: 1, timeout: 0, store: false, ...props }, { outputs: 2, token: null });
+  const polled = (id: number) => standIn.pins.get(id)!.polls > 0;
 
   it('delivers the token on output 1 once approved, for an id as number, string or { id }', async () => {
     await poll();
     for (const payload of [await newPin(2), String(await newPin(2)), { id: await newPin(2), code: 'x' }]) {
-      const result = await outcome({ payload, topic: 't' });
+      const result = await advanceUntilSettled(outcome({ payload, topic: 't' }));
       assert.ok('port' in result && result.port === 0);
       const id = typeof payload === 'object' ? payload.id : Number(payload);
       assert.deepEqual(result.msg.payload, { id, authToken: standIn.pins.get(id)!.authToken, clientIdentifier: 'client-under-test', stored: false, newRegistration: false });
@@ -140,12 +146,12 @@ describe('plex-poll-token', () => {
     await poll();
     const id = await newPin();
     const pending = outcome({ payload: id });
-    await delay(1500);
+    await advanceUntil(() => polled(id));
     standIn.expire(id);
-    const result = await pending;
+    const result = await advanceUntilSettled(pending);
     assert.ok('port' in result && result.port === 1);
     assert.deepEqual(result.msg.payload, { id, reason: 'expired' });
-    const unknown = await outcome({ payload: 99999999 });
+    const unknown = await advanceUntilSettled(outcome({ payload: 99999999 }));
     assert.ok('port' in unknown && unknown.port === 1);
     assert.deepEqual(unknown.msg.payload, { id: 99999999, reason: 'expired' });
   });
@@ -154,22 +160,22 @@ describe('plex-poll-token', () => {
     await poll({ timeout: 2 });
     const id = await newPin();
     const started = Date.now();
-    const timedOut = await outcome({ payload: id });
+    const timedOut = await advanceUntilSettled(outcome({ payload: id }));
     assert.ok('port' in timedOut && timedOut.port === 1);
     assert.deepEqual(timedOut.msg.payload, { id, reason: 'timeout' });
-    assert.ok(Date.now() - started >= 1900);
+    assert.ok(Date.now() - started >= 2000);
     await helper.unload();
 
     await poll();
     const [a, b] = [await newPin(), await newPin()];
     const first = outcome({ payload: a });
-    await delay(300);
+    await advance(300);
     helper.getNode('under').receive({ payload: a, cancel: true });
     const cancelled = await first;
     assert.ok('port' in cancelled && cancelled.port === 1);
     assert.deepEqual(cancelled.msg.payload, { id: a, reason: 'cancelled' });
     const second = outcome({ payload: b });
-    await delay(300);
+    await advance(300);
     helper.getNode('under').receive({ cancel: true });
     const all = await second;
     assert.ok('port' in all);
@@ -190,7 +196,7 @@ describe('plex-poll-token', () => {
     under.receive({ payload: a, topic: 'first' });
     under.receive({ payload: a, topic: 'second' });
     under.receive({ payload: b, topic: 'third' });
-    await done;
+    await advanceUntilSettled(done);
     assert.deepEqual(approved.map((m) => m.topic).sort(), ['first', 'second', 'third']);
     assert.equal(standIn.pins.get(a)!.polls, 3, 'PIN a polled by one loop');
     assert.equal(standIn.pins.get(b)!.polls, 3);
@@ -202,7 +208,7 @@ describe('plex-poll-token', () => {
     standIn.fail(new RegExp(`^GET /api/v2/pins/${id}`), { status: 429, body: '{"errors":[{"code":1003,"message":"API rate limit exceeded"}]}', headers: { 'Retry-After': '1' } });
     standIn.fail(new RegExp(`^GET /api/v2/pins/${id}`), { status: 503, body: '<html><title>503</title></html>', contentType: 'text/html' });
     standIn.fail(new RegExp(`^GET /api/v2/pins/${id}`), { reset: true });
-    const result = await outcome({ payload: id }, 30000);
+    const result = await advanceUntilSettled(outcome({ payload: id }));
     assert.ok('port' in result && result.port === 0, JSON.stringify(result));
     assert.equal(result.msg.payload.authToken, standIn.pins.get(id)!.authToken);
   });
@@ -211,7 +217,7 @@ describe('plex-poll-token', () => {
     await poll();
     const id = await newPin();
     standIn.fail(new RegExp(`^GET /api/v2/pins/${id}`), { status: 401, body: '{"errors":[{"code":1001,"message":"User could not be authenticated"}]}' });
-    const result = await outcome({ payload: id });
+    const result = await advanceUntilSettled(outcome({ payload: id }));
     assert.ok('error' in result);
     assert.match(result.error.message, /answered 401 Unauthorized: User could not be authenticated \(code 1001\)/);
   });
@@ -225,10 +231,30 @@ describe('plex-poll-token', () => {
     });
   }
 
+  it(`polls at most ${MAX_PENDING_PINS} PINs at once: a msg for one more is PLEX_BAD_INPUT naming the cap, one for a PIN already polled is taken`, async () => {
+    await poll();
+    const under = helper.getNode('under');
+    // The clock stands still: no poll starts, what is under test is what the node takes.
+    for (let id = 1; id <= MAX_PENDING_PINS; id++) under.receive({ payload: id });
+    const refused = await outcome({ payload: MAX_PENDING_PINS + 1, topic: 'one too many' });
+    assert.ok('error' in refused, 'a Catch node gets it');
+    assert.equal(refused.error.code, 'PLEX_BAD_INPUT');
+    assert.match(refused.error.message, new RegExp(`PIN ${MAX_PENDING_PINS + 1} is not polled: ${MAX_PENDING_PINS} PINs are being polled already`));
+    assert.equal(refused.msg.topic, 'one too many');
+
+    const ended = nextEvent<any[]>((resolve) => {
+      const msgs: any[] = [];
+      helper.getNode('out1').on('input', (msg: any) => msgs.push(msg) === 2 && resolve(msgs));
+    }, 5000, 'both msgs of PIN 1');
+    under.receive({ payload: 1, topic: 'same PIN again' });
+    under.receive({ payload: 1, cancel: true });
+    assert.deepEqual((await ended).map((msg) => [msg.topic, msg.payload]), [[undefined, { id: 1, reason: 'cancelled' }], ['same PIN again', { id: 1, reason: 'cancelled' }]]);
+  });
+
   it('with store on, keeps the token in the account, where the next nodes find it', async () => {
     await poll({ store: true });
     const id = await newPin(1);
-    const result = await outcome({ payload: id });
+    const result = await advanceUntilSettled(outcome({ payload: id }));
     assert.ok('port' in result && result.port === 0);
     const token = standIn.pins.get(id)!.authToken!;
     assert.equal(result.msg.payload.stored, true);

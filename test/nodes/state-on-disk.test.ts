@@ -11,11 +11,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { PlexStandIn } from '../../dev/plex-stand-in';
 import { helper, startRuntime, stopRuntime, loggedText } from './harness';
-import { allNodes, delay, nextEvent } from '../support';
+import { advance, advanceUntilSettled, allNodes, mockedClock, nextEvent } from '../support';
 
 /** In tests RED._ gives the catalog key: these are the warning and the notice of the write done later. */
-/** The retry after a failed write comes 5 s later: wait for it, with room for a slow machine. */
-const RETRY_WAIT_MS = 8000;
+/** The retry after a failed write comes 5 s later (on the mocked clock). */
+const RETRY_WAIT_MS = 5000;
 
 describe('plex-poll-token with store on, when the state cannot be written', () => {
   const standIn = new PlexStandIn();
@@ -25,6 +25,8 @@ describe('plex-poll-token with store on, when the state cannot be written', () =
     await standIn.start();
     await startRuntime();
   });
+  // The gathered write (100 ms), its retry (5 s) and the polls run on a mocked clock.
+  mockedClock();
   after(async () => {
     await stopRuntime();
     await standIn.stop();
@@ -56,11 +58,11 @@ describe('plex-poll-token with store on, when the state cannot be written', () =
   async function approvedDespiteTheDisk(): Promise<void> {
     const id = await newPin(`disk-${path.basename(userDir)}`);
     helper.getNode('poll').receive({ payload: { id } });
-    await delay(400); // the gathered write runs 100 ms after the change, and fails
+    await advance(400); // the gathered write runs 100 ms after the change, and fails
     assert.match(loggedText(), /state\.write-failed/);
     const approved = nextEvent<any>((resolve) => helper.getNode('approved').on('input', resolve), 8000, 'approval');
     standIn.approve(id);
-    const msg = await approved;
+    const msg = await advanceUntilSettled(approved);
     assert.equal(msg.payload.id, id);
     assert.equal(msg.payload.stored, true);
     assert.equal((helper.getNode('acct') as unknown as { account: { token(): string } }).account.token(), msg.payload.authToken, 'kept in memory');
@@ -74,7 +76,7 @@ describe('plex-poll-token with store on, when the state cannot be written', () =
     assert.equal(loggedText().match(/state\.write-failed/g)?.length, 1, 'one warning, not one per try');
 
     fs.rmSync(path.join(dir, '.plex-auth'));
-    await delay(RETRY_WAIT_MS);
+    await advance(RETRY_WAIT_MS);
     assert.ok(fs.existsSync(path.join(dir, '.plex-auth', 'state.sealed.json')), 'written on a later try');
     assert.match(loggedText(), /state\.written/);
   });
@@ -90,7 +92,7 @@ describe('plex-poll-token with store on, when the state cannot be written', () =
     await approvedDespiteTheDisk();
     assert.deepEqual(fs.readdirSync(stateDir).filter((file) => file.endsWith('.tmp')), [], 'the failed temporary file is removed');
 
-    await delay(RETRY_WAIT_MS);
+    await advance(RETRY_WAIT_MS);
     assert.ok(fs.existsSync(path.join(stateDir, 'state.sealed.json')), 'written on a later try');
   });
 });

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { PlexStandIn } from '../../dev/plex-stand-in';
 import { repoRoot, startNodeRed, type NodeRed } from '../../dev/node-red-process';
 import { checkFlows, runPinFlow, runTransientToken, waitForLog } from '../../dev/flow-check';
+import { delay } from '../support';
 
 /** A user directory with this package linked in as an installed module. */
 function userDirWithPackage(): string {
@@ -64,7 +65,7 @@ describe('a PIN waiting while its account goes away, in a real node-red', () => 
     const from = red.output().length;
     await red.deploy(flowsWithAccount(standIn.url, null));
     await waitForLog(red, /CAUGHT .*No Plex account is set/, 20_000, from);
-    await new Promise((resolve) => setTimeout(resolve, 1500)); // a crash came within a poll interval
+    await delay(1500); // real time: a crash came within a poll interval
     assertAlive(red);
   });
 
@@ -85,14 +86,14 @@ describe('a PIN waiting while its account goes away, in a real node-red', () => 
     fs.writeFileSync(flowFile, JSON.stringify(flows.map((node) => (node.id === 'acct' ? { ...node, plexTvUrl: 'https://me:pw@plex.tv' } : node))));
     red = await start();
     await waitForLog(red, /CAUGHT .*plex\.tv URL must not contain/);
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await delay(1500);
     assertAlive(red);
 
     // And the next start has nothing left to choke on: no crash loop.
     await red.stop();
     red = await start();
     from = red.output().length;
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await delay(1500);
     assertAlive(red);
     assert.doesNotMatch(red.output().slice(from), /CAUGHT/);
   });
@@ -114,9 +115,22 @@ describe('a token stored at runtime, through Stop/Start flows and a restart, in 
     fs.rmSync(userDir, { recursive: true, force: true });
   });
 
+  /** Node-RED saves the flow state after it answers: a restart before the save would start with the flows stopped. */
   async function setFlowState(state: 'stop' | 'start'): Promise<void> {
     const response = await red.admin('POST', '/flows/state', { state });
     assert.equal(response.status, 200, await response.text());
+    const saved = path.join(userDir, '.config.runtime.json');
+    const savedState = () => {
+      try {
+        return JSON.parse(fs.readFileSync(saved, 'utf8')).runtimeFlowState;
+      } catch {
+        return undefined; // not written yet
+      }
+    };
+    for (let waited = 0; savedState() !== state; waited += 50) {
+      assert.ok(waited < 20_000, `the flow state "${state}" was not saved`);
+      await delay(50);
+    }
   }
 
   it('is still the account token after Stop flows, Start flows and a restart with no Deploy between', async () => {
@@ -158,8 +172,9 @@ describe('credentialSecret set after the state was sealed with the generated key
     standIn.approve(id);
     await waitForLog(red, new RegExp(`APPROVED ${id} stored=true`));
     assertAlive(red);
-    await new Promise((resolve) => setTimeout(resolve, 500)); // the migrated state's write is gathered
-    assert.equal(fs.existsSync(path.join(userDir, '.plex-auth', 'secret')), false, 'the old key is not kept once the state is sealed with the new one');
+    const oldKey = path.join(userDir, '.plex-auth', 'secret');
+    for (let waited = 0; fs.existsSync(oldKey) && waited < 5000; waited += 50) await delay(50); // the migrated state's write is gathered
+    assert.equal(fs.existsSync(oldKey), false, 'the old key is not kept once the state is sealed with the new one');
   });
 
   it('a state sealed with a key no longer known (credentialSecret changed) is set aside with a warning, not dropped silently', async () => {

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { PlexStandIn } from '../../dev/plex-stand-in';
 import { installIntoUserDir, repoRoot, startNodeRed, type NodeRed } from '../../dev/node-red-process';
 import { checkFlows, waitForLog } from '../../dev/flow-check';
-import { helper, startRuntime, stopRuntime } from '../nodes/harness';
+import { helper, redeploy, startRuntime, stopRuntime } from '../nodes/harness';
 import { allNodes, delay } from '../support';
 
 describe('a real node-red restarted or redeployed while a PIN is polled', () => {
@@ -69,6 +69,7 @@ describe('redeploying while 50 PINs are polled', () => {
     await startRuntime();
   });
   after(async () => {
+    await helper.unload(); // a failed test leaves PINs polled: they would keep this process alive
     await stopRuntime();
     await standIn.stop();
   });
@@ -103,7 +104,7 @@ describe('redeploying while 50 PINs are polled', () => {
     helper.getNode('poll').receive({ payload: warmUp });
     standIn.approve(warmUp);
     await warmedUp;
-    await helper.setFlows(flow, 'full');
+    await redeploy(flow);
     await helper.unload();
     standIn.requests.length = 0;
     const baseline = resources();
@@ -116,7 +117,7 @@ describe('redeploying while 50 PINs are polled', () => {
       helper.getNode('poll').receive({ payload: ids[n] });
     }
     for (let round = 0; round < Number(process.env.REDEPLOYS ?? 200); round++) {
-      await helper.setFlows(flow, 'full');
+      await redeploy(flow);
       await delay(20);
     }
     // Every PIN is still polled by the node of the last deploy: approve them all.
