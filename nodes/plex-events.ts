@@ -1,5 +1,5 @@
 import type { Node, NodeAPI, NodeDef, NodeMessageInFlow, NodeStatus } from 'node-red';
-import { NotificationListener, PlaybackTracker, PlexError, parseFilter, type ListenerState, type ReconnectPolicy } from '../src/core';
+import { NotificationListener, PlaybackTracker, PlexError, parseFilter, type ListenerState } from '../src/core';
 import { FlowNode } from './lib/flow-node';
 import { errorStatus, statusText } from './lib/status';
 import { eventServer, watchEventToken } from './lib/event-server';
@@ -16,17 +16,6 @@ interface PlexEventsConfig extends NodeDef {
   types?: string;
   /** Seconds between progress msgs of a playing session; 0: none. */
   progress?: number | string;
-}
-
-/** settings.js `plexEventsReconnect: { firstMs, maxMs, refusedMs }`: how soon the nodes try again; each value optional. */
-function reconnectSettings(RED: NodeAPI): Partial<ReconnectPolicy> {
-  const given = (RED.settings as unknown as { plexEventsReconnect?: Record<string, unknown> }).plexEventsReconnect;
-  const policy: Partial<ReconnectPolicy> = {};
-  for (const name of ['firstMs', 'maxMs', 'refusedMs'] as const) {
-    const value = Number(given?.[name]);
-    if (given?.[name] !== undefined && Number.isFinite(value) && value > 0) policy[name] = value;
-  }
-  return policy;
 }
 
 /** "14:02": when the connection went down, as the status shows it. */
@@ -97,7 +86,6 @@ export = function (RED: NodeAPI): void {
       onOpen: (signal) => tracker.connected(signal),
       onState: showState,
       onWarning: (text) => node.warn(text),
-      reconnect: reconnectSettings(RED),
     });
     listener.start();
 

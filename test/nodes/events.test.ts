@@ -8,13 +8,11 @@ import { describe, it, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { PlexStandIn, type StandInServer } from '../../dev/plex-stand-in';
 import { ITEMS, PLAYERS, USERS } from '../../dev/stand-in/notifications';
-import { helper, startRuntime, stopRuntime, loadUnderTest, loggedText, ACCOUNT_TOKEN } from './harness';
-import { allNodes, delay, nextEvent } from '../support';
+import { helper, startRuntime, stopRuntime, loadUnderTest, loggedText, redeploy, ACCOUNT_TOKEN } from './harness';
+import { advance, advanceUntil, allNodes, delay, mockedClock } from '../support';
+import { DEFAULT_RECONNECT } from '../../src/core';
 
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
-
-/** Retries fast here; each test that needs other timings sets them before it loads its flow. */
-const FAST = { firstMs: 20, maxMs: 100, refusedMs: 200 };
 
 describe('plex-events', () => {
   const standIn = new PlexStandIn({ friendlyName: 'Living Room Server' });
@@ -38,10 +36,12 @@ describe('plex-events', () => {
     await until(() => standIn.playback.sockets === 0, 'no socket left');
   });
 
+  /** Waits for socket I/O (real time) until `check` holds; on a mocked clock, moves it on meanwhile. */
+  let clockMocked = false;
   async function until(check: () => boolean, what: string, ms = 5000): Promise<void> {
-    for (const end = Date.now() + ms; !check(); await delay(5)) {
-      if (Date.now() > end) throw new Error(`no ${what} within ${ms} ms; statuses ${JSON.stringify(statuses.slice(-5))}; log ${loggedText().slice(-1500)}`);
-    }
+    const explain = (error: Error) => new Error(`no ${what} (${error.message}); statuses ${JSON.stringify(statuses.slice(-5))}; log ${loggedText().slice(-1500)}`);
+    if (clockMocked) return advanceUntil(check, { stepMs: 50, limitMs: 200_000 }).catch((error: Error) => Promise.reject(explain(error)));
+    for (const end = Date.now() + ms; !check(); await delay(5)) if (Date.now() > end) throw explain(new Error(`${ms} ms`));
   }
 
   const lastStatus = () => statuses.at(-1)?.text ?? '';
@@ -56,8 +56,7 @@ describe('plex-events', () => {
     (helper.getNode(id) as any).on('call:status', (call: { args: [{ fill?: string; text?: string }] }) => statuses.push(call.args[0]));
   }
 
-  async function load(props: Record<string, unknown> = {}, options: Parameters<typeof loadUnderTest>[3] = {}, reconnect: object = FAST): Promise<void> {
-    helper.settings({ plexEventsReconnect: reconnect } as object);
+  async function load(props: Record<string, unknown> = {}, options: Parameters<typeof loadUnderTest>[3] = {}): Promise<void> {
     await loadUnderTest(standIn, 'plex-events', { server: 'srv', events: 'playback', users: '', players: '', libraries: '', types: '', progress: 0, ...props }, options);
     watch();
   }
@@ -120,25 +119,6 @@ describe('plex-events', () => {
     assert.deepEqual(messages.map((msg) => `${msg.topic} ${msg.payload.title} ${msg.payload.player.title}`), ["playing The Forest Kids' Tablet", "paused The Forest Kids' Tablet"]);
   });
 
-  it('sends progress msgs of a playing session at most every "progress" seconds (real time)', async () => {
-    await load({ progress: 0.2 });
-    await connected();
-    const session = standIn.playback.play();
-    const started = Date.now();
-    while (Date.now() - started < 1200) {
-      standIn.playback.tick(session.sessionKey, 50);
-      await delay(50);
-    }
-    standIn.playback.pause(session.sessionKey);
-    await until(() => topics().includes('paused'), 'paused');
-    const progress = messages.filter((msg) => msg.topic === 'progress');
-    assert.ok(progress.length >= 2 && progress.length <= 6, `${progress.length} progress msgs in 1.2 s at most every 0.2 s`);
-    const offsets = progress.map((msg) => msg.payload.viewOffset);
-    assert.deepEqual([...offsets].sort((a, b) => a - b), offsets, 'in order');
-    assert.equal(topics()[0], 'playing');
-    assert.equal(topics().at(-1), 'paused');
-  });
-
   it('with events "all", sends every notification with its type as topic, and the playback msgs too', async () => {
     await load({ events: 'all' });
     await connected();
@@ -153,89 +133,12 @@ describe('plex-events', () => {
     assert.equal(messages[3].payload.title, 'Big Buck Bunny', 'then the playback msg');
   });
 
-  it('reconnects after the server restarts, says "down since" meanwhile, and sends "stopped" for a session that ended while it was down', async () => {
-    await load();
-    await connected();
-    const session = standIn.playback.play();
-    await until(() => messages.length === 1, 'playing');
-    const restarted = standIn.restart(300);
-    await until(() => statuses.some((status) => /events-down$/.test(status.text ?? '')), 'the down status');
-    assert.equal(statuses.find((status) => /events-down$/.test(status.text ?? ''))?.fill, 'yellow');
-    standIn.playback.stop(session.sessionKey); // nobody hears it: no socket is open
-    await restarted;
-    await until(() => messages.length === 2, 'stopped');
-    await connected();
-    assert.equal(messages[1].topic, 'stopped');
-    assert.equal(messages[1].payload.previousState, 'playing');
-    assert.equal(messages[1].payload.title, 'Big Buck Bunny');
-    const warnings = loggedText().split('\n').filter((line) => /warn\.events-down/.test(line));
-    assert.ok(warnings.length >= 1 && warnings.length <= 3, `one warning per reason, not one per try: ${warnings.length}`);
-    assert.ok(!loggedText().includes(ACCOUNT_TOKEN));
-  });
-
-  it('a refused token: "sign in again" on it and on the account\'s other nodes, a warning, tries again slowly, and connects once the server takes the token', async () => {
-    const refused = 'SECRET-REFUSED-TOKEN-44aa';
-    standIn.accountTokens.set(refused, { id: 1, uuid: 'u', username: 'refused', email: 'r@example.com' });
-    helper.settings({ plexEventsReconnect: FAST } as object);
-    await helper.load([...allNodes, catchNode], <any[]>[
-      { id: 'tab', type: 'tab', label: 'refused' },
-      { id: 'acct', type: 'plex-account', name: 'test', clientIdentifier: 'events-refused', product: 'Node-RED', deviceName: 'Test', plexTvUrl: standIn.url },
-      { id: 'srv', type: 'plex-server', name: 'server', url: standIn.url, account: 'acct', tls: '' },
-      { id: 'under', z: 'tab', type: 'plex-events', server: 'srv', events: 'playback', progress: 0, x: 100, y: 100, wires: [['out0']] },
-      { id: 'tt', z: 'tab', type: 'plex-transient-token', server: 'srv', x: 100, y: 200, wires: [['out0']] },
-      { id: 'out0', z: 'tab', type: 'helper', x: 300, y: 100 },
-    ], { acct: { token: refused } });
-    watch();
-    const other: Array<{ text?: string }> = [];
-    (helper.getNode('tt') as any).on('call:status', (call: { args: [{ text?: string }] }) => other.push(call.args[0]));
-    await until(() => /sign-in-again$/.test(lastStatus()), '"sign in again"');
-    assert.equal(statuses.at(-1)?.fill, 'red');
-    assert.ok(/sign-in-again$/.test(other.at(-1)?.text ?? ''), 'the account\'s other node shows it too');
-    const upgrades = () => standIn.requests.filter((request) => request.path.startsWith('/:/websockets')).length;
-    const tried = upgrades();
-    await until(() => upgrades() >= tried + 2, 'two more tries', 3000);
-    const log = loggedText();
-    assert.match(log, /warn\.events-down/);
-    assert.ok(!log.includes(refused), 'the token is in no log');
-    assert.ok(!JSON.stringify(statuses).includes(refused));
-
-    standIn.serverTokens.add(refused);
-    await connected();
-    assert.deepEqual(other.at(-1), {}, 'the mark is cleared on every node of the account');
-    standIn.serverTokens.delete(refused);
-  });
-
   it('tries again at once when a new token is stored, without waiting for the slow retry', async () => {
     const refused = 'SECRET-OLD-TOKEN-9d01';
-    await load({}, { token: refused }, { ...FAST, refusedMs: 600_000 });
+    await load({}, { token: refused });
     await until(() => /sign-in-again$/.test(lastStatus()), '"sign in again"');
     (helper.getNode('acct') as any).account.signIn(ACCOUNT_TOKEN);
     await connected();
-  });
-
-  it('follows a server that moved, found through the account', async () => {
-    const moving: StandInServer = await standIn.addServer({ name: 'Moving Server', connections: [{ local: true }] });
-    helper.settings({ plexEventsReconnect: FAST } as object);
-    await helper.load([...allNodes, catchNode], <any[]>[
-      { id: 'tab', type: 'tab', label: 'moved' },
-      { id: 'acct', type: 'plex-account', name: 'test', clientIdentifier: 'events-moved', product: 'Node-RED', deviceName: 'Test', plexTvUrl: standIn.url },
-      { id: 'srv', type: 'plex-server', name: 'moving', url: moving.standIn.url, account: 'acct', tls: '', machineIdentifier: moving.standIn.machineIdentifier },
-      { id: 'under', z: 'tab', type: 'plex-events', server: 'srv', events: 'playback', progress: 0, x: 100, y: 100, wires: [['out0']] },
-      { id: 'out0', z: 'tab', type: 'helper', x: 300, y: 100 },
-    ], { acct: { token: ACCOUNT_TOKEN } });
-    watch();
-    await until(() => moving.standIn.playback.sockets === 1, 'connected to the server');
-    const before = moving.standIn.url;
-    await standIn.moveServer(moving.standIn.machineIdentifier);
-    assert.notEqual(moving.standIn.url, before);
-    await until(() => moving.standIn.playback.sockets === 1 && /events-connected$/.test(lastStatus()), 'connected at the new address');
-    moving.standIn.playback.play({ item: ITEMS.track });
-    await until(() => messages.length === 1, 'a msg from the moved server');
-    assert.equal(messages[0].payload.title, 'Clair de Lune');
-    assert.equal(messages[0].payload.server.name, 'Moving Server');
-    assert.match(loggedText(), /warn\.server-moved/);
-    await helper.unload();
-    await until(() => moving.standIn.playback.sockets === 0, 'closed');
   });
 
   it('"disconnect" and "reconnect" msgs; anything else is an error for Catch nodes', async () => {
@@ -273,6 +176,112 @@ describe('plex-events', () => {
     await helper.request().get('/plex-auth/servers/a%2Fb/choices').expect(400);
   });
 
+  // Where time is the point (backoff, the slow retry after a refused token, progress): on a mocked clock, moved on while waiting.
+  describe('on a mocked clock', () => {
+    mockedClock();
+    before(() => (clockMocked = true));
+    after(() => (clockMocked = false));
+
+    it('sends progress msgs of a playing session at most every "progress" seconds, and none while paused', async () => {
+      await load({ progress: 10 });
+      await connected();
+      const session = standIn.playback.play();
+      await until(() => messages.length === 1, 'playing');
+      // The server tells of a playing session about every 10 s; here every 4 s: at 12 and 24 s a progress msg is due.
+      const tick = async () => {
+        await advance(4_000);
+        standIn.playback.tick(session.sessionKey, 4_000);
+        await delay(30); // the notification's way over loopback, on the clock of now
+      };
+      for (let i = 0; i < 6; i++) await tick();
+      standIn.playback.pause(session.sessionKey);
+      await until(() => topics().includes('paused'), 'paused');
+      for (let i = 0; i < 3; i++) await tick();
+      assert.deepEqual(topics(), ['playing', 'progress', 'progress', 'paused']);
+      assert.deepEqual(messages.filter((msg) => msg.topic === 'progress').map((msg) => msg.payload.viewOffset), [12_000, 24_000]);
+      assert.equal(messages[1].payload.state, 'playing');
+      assert.equal(messages[1].payload.title, 'Big Buck Bunny');
+    });
+
+    it('reconnects after the server restarts, says "down since" meanwhile (one warning), and sends "stopped" for a session that ended while it was down', async () => {
+      await load();
+      await connected();
+      const session = standIn.playback.play();
+      await until(() => messages.length === 1, 'playing');
+      const restarted = standIn.restart(3000);
+      standIn.playback.stop(session.sessionKey); // every connection is gone already: nobody hears it
+      await until(() => statuses.some((status) => /events-down$/.test(status.text ?? '')), 'the down status');
+      assert.equal(statuses.find((status) => /events-down$/.test(status.text ?? ''))?.fill, 'yellow');
+      await until(() => messages.length === 2, 'stopped');
+      await restarted;
+      await connected();
+      assert.equal(messages[1].topic, 'stopped');
+      assert.equal(messages[1].payload.previousState, 'playing');
+      assert.equal(messages[1].payload.title, 'Big Buck Bunny');
+      const upgrades = standIn.requests.filter((request) => request.path.startsWith('/:/websockets')).length;
+      assert.ok(upgrades >= 3, `tried again while down: ${upgrades} upgrades in all`);
+      const warnings = loggedText().split('\n').filter((line) => /warn\.events-down/.test(line));
+      assert.equal(warnings.length, 1, 'one warning for the outage, not one per try');
+      assert.ok(!loggedText().includes(ACCOUNT_TOKEN));
+    });
+
+    it('a refused token: "sign in again" on it and on the account\'s other nodes, a warning, no try before refusedMs, and connects once the server takes the token', async () => {
+      const refused = 'SECRET-REFUSED-TOKEN-44aa';
+      await helper.load([...allNodes, catchNode], <any[]>[
+        { id: 'tab', type: 'tab', label: 'refused' },
+        { id: 'acct', type: 'plex-account', name: 'test', clientIdentifier: 'events-refused', product: 'Node-RED', deviceName: 'Test', plexTvUrl: standIn.url },
+        { id: 'srv', type: 'plex-server', name: 'server', url: standIn.url, account: 'acct', tls: '' },
+        { id: 'under', z: 'tab', type: 'plex-events', server: 'srv', events: 'playback', progress: 0, x: 100, y: 100, wires: [['out0']] },
+        { id: 'tt', z: 'tab', type: 'plex-transient-token', server: 'srv', x: 100, y: 200, wires: [['out0']] },
+        { id: 'out0', z: 'tab', type: 'helper', x: 300, y: 100 },
+      ], { acct: { token: refused } });
+      watch();
+      const other: Array<{ text?: string }> = [];
+      (helper.getNode('tt') as any).on('call:status', (call: { args: [{ text?: string }] }) => other.push(call.args[0]));
+      await until(() => /sign-in-again$/.test(lastStatus()), '"sign in again"');
+      assert.equal(statuses.at(-1)?.fill, 'red');
+      assert.ok(/sign-in-again$/.test(other.at(-1)?.text ?? ''), 'the account\'s other node shows it too');
+      const upgrades = () => standIn.requests.filter((request) => request.path.startsWith('/:/websockets')).length;
+      const tried = upgrades();
+      await advance(DEFAULT_RECONNECT.refusedMs - 1000);
+      assert.equal(upgrades(), tried, 'no try before refusedMs');
+      const log = loggedText();
+      assert.match(log, /warn\.events-down/);
+      assert.ok(!log.includes(refused), 'the token is in no log');
+      assert.ok(!JSON.stringify(statuses).includes(refused));
+
+      standIn.serverTokens.add(refused);
+      await connected();
+      assert.equal(upgrades(), tried + 1, 'the slow retry connected');
+      assert.deepEqual(other.at(-1), {}, 'the mark is cleared on every node of the account');
+      standIn.serverTokens.delete(refused);
+    });
+
+    it('follows a server that moved, found through the account', async () => {
+      const moving: StandInServer = await standIn.addServer({ name: 'Moving Server', connections: [{ local: true }] });
+      await helper.load([...allNodes, catchNode], <any[]>[
+        { id: 'tab', type: 'tab', label: 'moved' },
+        { id: 'acct', type: 'plex-account', name: 'test', clientIdentifier: 'events-moved', product: 'Node-RED', deviceName: 'Test', plexTvUrl: standIn.url },
+        { id: 'srv', type: 'plex-server', name: 'moving', url: moving.standIn.url, account: 'acct', tls: '', machineIdentifier: moving.standIn.machineIdentifier },
+        { id: 'under', z: 'tab', type: 'plex-events', server: 'srv', events: 'playback', progress: 0, x: 100, y: 100, wires: [['out0']] },
+        { id: 'out0', z: 'tab', type: 'helper', x: 300, y: 100 },
+      ], { acct: { token: ACCOUNT_TOKEN } });
+      watch();
+      await until(() => moving.standIn.playback.sockets === 1, 'connected to the server');
+      const before = moving.standIn.url;
+      await standIn.moveServer(moving.standIn.machineIdentifier);
+      assert.notEqual(moving.standIn.url, before);
+      await until(() => moving.standIn.playback.sockets === 1 && /events-connected$/.test(lastStatus()), 'connected at the new address');
+      moving.standIn.playback.play({ item: ITEMS.track });
+      await until(() => messages.length === 1, 'a msg from the moved server');
+      assert.equal(messages[0].payload.title, 'Clair de Lune');
+      assert.equal(messages[0].payload.server.name, 'Moving Server');
+      assert.match(loggedText(), /warn\.server-moved/);
+      await helper.unload();
+      await until(() => moving.standIn.playback.sockets === 0, 'closed');
+    });
+  });
+
   it('200 redeploys leave one socket and no timer behind; deleting the node leaves none', async () => {
     const timers = () => process.getActiveResourcesInfo().filter((type) => type === 'Timeout').length;
     await load();
@@ -280,12 +289,6 @@ describe('plex-events', () => {
     await delay(300); // statuses of the start settle
     const baseline = timers();
     const runtimeNodes = (helper as any)._redNodes;
-    /** A "modified nodes" deploy, waited for as long as a busy machine needs (the helper's setFlows gives it 300 ms). */
-    const redeploy = async (flows: unknown[], type: string) => {
-      const started = nextEvent((resolve) => (helper as any)._events.once('flows:started', resolve), 10_000, 'flows started');
-      await runtimeNodes.setFlows(flows, {}, type);
-      await started;
-    };
     for (let round = 0; round < 200; round++) {
       await redeploy(runtimeNodes.getFlows().flows.map((node: any) => (node.id === 'under' ? { ...node, name: `round ${round}` } : node)), 'nodes');
     }
