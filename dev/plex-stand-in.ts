@@ -285,6 +285,20 @@ export class PlexStandIn {
     this.deviceKeys.delete(issued.kid);
   }
 
+  /** A token refused from now on by plex.tv and by every server, as "sign out of all devices" does. */
+  revokeToken(token: string): void {
+    this.accountTokens.delete(token);
+    this.serverTokens.delete(token);
+    const issued = this.plexJwts.get(token);
+    if (issued) issued.revoked = true;
+  }
+
+  /** Whether this stand-in and every server it lists take Plex JWTs (real servers refuse them today). */
+  setTakesPlexJwts(takes: boolean): void {
+    this.takesPlexJwts = takes;
+    for (const server of this.servers.values()) server.standIn.takesPlexJwts = takes;
+  }
+
   /** Makes a Plex JWT expire now on the stand-in's side (498 from now on), whatever its exp says. */
   expirePlexJwt(token: string): void {
     const issued = this.plexJwts.get(token);

@@ -27,15 +27,29 @@ function signInFlow(): FlowNode[] {
  * server token set as a credential, as a user would in the plex-server dialog.
  */
 function demoFlows(standIn: PlexStandIn, serverToken: string): FlowNode[] {
+  const approveAt = `${standIn.url}/demo`;
   return allExamples().map((node) => {
     if (node.type === 'plex-account') return { ...node, clientIdentifier: randomUUID(), plexTvUrl: standIn.url };
     if (node.type === 'plex-server') return { ...node, url: standIn.url, credentials: { token: serverToken } };
+    // The demo's plex.tv is the stand-in: its "how to approve" leads there, not to the real app.plex.tv.
+    if (node.id === 'signin-link') {
+      return { ...node, rules: [{ t: 'set', p: 'payload', pt: 'msg', to: `"Approve PIN " & payload.code & " at ${approveAt} (the demo's plex.tv), before " & payload.expiresAt`, tot: 'jsonata' }] };
+    }
+    if (node.id === 'signin-comment') return { ...node, info: `In this demo, plex.tv is a stand-in: approve at ${approveAt}.\n\n${node.info}` };
     return node;
   });
 }
 
+/** The demo starts fresh: no flows, credentials or sealed state of an earlier run (its stand-in's tokens are gone). */
+function forgetEarlierDemo(): void {
+  for (const file of ['flows.json', 'flows_cred.json', '.flows.json.backup', '.flows_cred.json.backup', '.plex-auth', '.config.runtime.json']) {
+    fs.rmSync(path.join(userDir, file), { recursive: true, force: true });
+  }
+}
+
 async function main(): Promise<void> {
   fs.mkdirSync(userDir, { recursive: true });
+  if (demo) forgetEarlierDemo();
   process.stdout.write(`Installing this package into ${path.relative(process.cwd(), userDir) || userDir} …\n`);
   installIntoUserDir(userDir, repoRoot);
   const firstRun = !fs.existsSync(path.join(userDir, 'flows.json'));
@@ -67,7 +81,8 @@ async function main(): Promise<void> {
 
   process.stdout.write(`\nNode-RED is running at ${nodeRed.url} with the Plex nodes (user directory ${userDir}).\n`);
   if (standIn) {
-    process.stdout.write(`Demo: press "make a PIN", then approve it at ${standIn.url}/demo (the stand-in for plex.tv).\n`);
+    process.stdout.write(`Demo: open "My Plex account" and press Sign in with Plex (or press "make a PIN"), then approve at ${standIn.url}/demo (the stand-in for plex.tv).\n`);
+    process.stdout.write(`The same page revokes a token (watch "sign in again", then mend it) and makes the servers take Plex JWTs.\n`);
     process.stdout.write(`Once signed in, link the code of the TV at ${standIn.url}/demo/tv with the "Link a TV's code" flow.\n`);
     process.stdout.write(`Play, pause and stop on the server's players at ${standIn.url}/demo/player: the "Plex lights" flow hears it.\n`);
   }

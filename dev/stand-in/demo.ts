@@ -15,6 +15,39 @@ const RESTART_DOWN_MS = 5000;
 export function demoRoutes(standIn: PlexStandIn): Route[] {
   return [
     { method: 'GET', path: /^\/demo$/, handle: ({ res }) => page(res, approvalPage(standIn)) },
+    // The stand-in's app.plex.tv/auth: the dialog's link and QR code lead here; the PIN's code is in the fragment.
+    { method: 'GET', path: /^\/auth$/, handle: ({ res }) => page(res, approvalPage(standIn)) },
+    // The stand-in's plex.tv/link: type the 4-character code another device shows.
+    { method: 'GET', path: /^\/link$/, handle: ({ res }) => page(res, linkPage()) },
+    {
+      method: 'POST',
+      path: /^\/link$/,
+      handle({ res, body }) {
+        const code = (new URLSearchParams(body).get('code') ?? '').trim().toUpperCase();
+        const pin = [...standIn.pins.values()].find((each) => !each.strong && each.code === code && Date.now() < each.expiresAt);
+        if (pin) standIn.approve(pin.id, 'demo-user');
+        page(res, linkPage(pin ? `Linked: ${pin.product || 'the device'} is signed in as demo-user.` : `No code ${code} is waiting (codes last a few minutes).`));
+      },
+    },
+    {
+      // "Sign out everywhere" for one sign-in: its token is refused from now on, by plex.tv and the servers.
+      method: 'POST',
+      path: /^\/demo\/revoke\/(\d+)$/,
+      handle({ res, match }) {
+        const token = standIn.pins.get(Number(match[1]))?.authToken;
+        if (token) standIn.revokeToken(token);
+        seeOther(res, '/demo');
+      },
+    },
+    {
+      // The day Plex ships server-side JWTs: every server of the stand-in takes Plex JWTs, or refuses them as today.
+      method: 'POST',
+      path: /^\/demo\/jwt\/(on|off)$/,
+      handle({ res, match }) {
+        standIn.setTakesPlexJwts(match[1] === 'on');
+        seeOther(res, '/demo');
+      },
+    },
     {
       method: 'POST',
       path: /^\/demo\/approve\/(\d+)$/,
@@ -101,19 +134,40 @@ function approvalPage(standIn: PlexStandIn): string {
     .reverse()
     .map((pin) => {
       const left = Math.round((pin.expiresAt - now) / 1000);
-      const action = pin.authToken
-        ? '<span class="ok">approved</span>'
-        : `<form method="post" action="/demo/approve/${pin.id}"><button type="submit">Approve</button></form>`;
-      return `<tr><td>${pin.id}</td><td><code>${escapeHtml(pin.code)}</code></td><td>${escapeHtml(pin.product)}</td><td>${left} s</td><td>${action}</td></tr>`;
+      const revoked = pin.authToken !== null && !standIn.accountTokens.has(pin.authToken);
+      const action = revoked
+        ? '<span>approved, its token revoked</span>'
+        : pin.authToken
+          ? `<span class="ok">approved</span> <form method="post" action="/demo/revoke/${pin.id}"><button type="submit">Revoke this token</button></form>`
+          : `<form method="post" action="/demo/approve/${pin.id}"><button type="submit">Approve</button></form>`;
+      return `<tr data-code="${escapeHtml(pin.code)}"><td>${pin.id}</td><td><code>${escapeHtml(pin.code)}</code></td><td>${escapeHtml(pin.product)}</td><td>${left} s</td><td>${action}</td></tr>`;
     })
     .join('');
+  const jwts = standIn.takesPlexJwts;
   return `<!doctype html><html><head><meta charset="utf-8"><title>Plex stand-in: approve a PIN</title>
-<meta http-equiv="refresh" content="5"><style>body{font-family:sans-serif;margin:2em}td,th{padding:.3em .8em;text-align:left}.ok{color:green}</style></head>
-<body><h1>Plex stand-in</h1><p>This page plays the part of plex.tv: approve a PIN as its owner would.
-Or play <a href="/demo/tv">a TV that shows a code</a> for a plex-link-code node to link, or
+<meta http-equiv="refresh" content="5"><style>body{font-family:sans-serif;margin:2em}td,th{padding:.3em .8em;text-align:left}.ok{color:green}
+form{display:inline-block}tr.asked{background:#fff3c4}</style></head>
+<body><h1>Plex stand-in</h1><p>This page plays the part of plex.tv: approve a PIN as its owner would (the one the
+sign-in link names is marked), or revoke a token as "sign out of all devices" on plex.tv does, to watch "sign in again"
+and then mend it. Or play <a href="/demo/tv">a TV that shows a code</a> for a plex-link-code node to link, or
 <a href="/demo/player">players on the Plex server</a> for a plex-events node to hear.</p>
-<table><tr><th>PIN id</th><th>code</th><th>product</th><th>expires in</th><th></th></tr>${rows || '<tr><td colspan="5">No PIN is waiting. Make one with a plex-pin node.</td></tr>'}</table>
-${serversTable(standIn)}</body></html>`;
+<table><tr><th>PIN id</th><th>code</th><th>product</th><th>expires in</th><th></th></tr>${rows || '<tr><td colspan="5">No PIN is waiting. Make one with Sign in with Plex or a plex-pin node.</td></tr>'}</table>
+<h2>Plex JWTs at the servers</h2><p>${jwts
+    ? 'The servers take Plex JWTs (the day Plex ships it). <form method="post" action="/demo/jwt/off"><button type="submit">Refuse them again, as today</button></form>'
+    : 'The servers refuse Plex JWTs, as real ones do today. <form method="post" action="/demo/jwt/on"><button type="submit">Take them (the cutover)</button></form>'}
+A "Plex JWT" account moves a server to its JWT at the next check (Check now in the server's dialog), and back at once when it is refused.</p>
+${serversTable(standIn)}
+<script>var code = new URLSearchParams(location.hash.replace(/^#!?\\??/, '')).get('code');
+if (code) document.querySelectorAll('tr[data-code]').forEach(function (row) { if (row.getAttribute('data-code') === code) row.className = 'asked'; });</script></body></html>`;
+}
+
+/** The stand-in's plex.tv/link: a form for the 4-character code another device shows. */
+function linkPage(said = ''): string {
+  return `<!doctype html><html><head><meta charset="utf-8"><title>Plex stand-in: link a device</title>
+<style>body{font-family:sans-serif;margin:2em}input{font-size:2em;width:5em;text-transform:uppercase;font-family:monospace}</style></head>
+<body><h1>Link a device</h1><p>This page plays plex.tv/link: enter the 4-character code the device (or the Node-RED dialog) shows.</p>
+<form method="post" action="/link"><input name="code" maxlength="4" autofocus> <button type="submit">Link</button></form>
+<p>${escapeHtml(said)}</p><p><a href="/demo">Back to the stand-in</a></p></body></html>`;
 }
 
 /** A TV that shows its 4-character code until an account links it (then whose it is). */
