@@ -17,21 +17,9 @@ export type PlaybackState = (typeof PLAYBACK_STATES)[number];
 export const MEDIA_TYPES = ['movie', 'episode', 'track', 'clip', 'photo'] as const;
 
 /** What a flow switches on: the contract's payload of plex-events. Fields the server did not give are null. */
-export interface PlaybackPayload {
+export interface PlaybackPayload extends Omit<PlayingSession, 'state'> {
   state: PlaybackState;
   previousState: PlaybackState | null;
-  sessionKey: string;
-  ratingKey: string | null;
-  key: string | null;
-  type: string | null;
-  title: string | null;
-  grandparentTitle: string | null;
-  parentTitle: string | null;
-  library: { id: string | null; title: string | null };
-  viewOffset: number | null;
-  duration: number | null;
-  user: { id: string | null; title: string | null };
-  player: PlayingSession['player'];
   server: ServerAbout;
 }
 
