@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { startStandInProcess } from './stand-in-process';
 import { startProcessNodeRed } from './process-red';
-import { load } from './throughput';
+import { load, repeat } from './throughput';
 import type { Variant } from './contenders';
 import { waitForLog } from '../dev/flow-check';
 import { repoRoot } from '../dev/node-red-process';
@@ -75,7 +75,7 @@ async function main(): Promise<void> {
     await waitForLog(red.nodeRed, marker, 20_000, from);
   };
   try {
-    for (const variant of variants) await load(red.calls[variant], 32, 3000); // warm up
+    for (const variant of variants) await repeat(red.calls[variant], 8, 6000); // warm up
     const measured: Array<{ variant: Variant; written: string } & ReturnType<typeof perCall>> = [];
     for (const variant of variants) {
       await profiler(/cpu profile started/);

@@ -24,6 +24,8 @@ export const SET_UPS = ['embedded', 'process'] as const;
 export type SetUp = (typeof SET_UPS)[number];
 
 const CONCURRENCY = [1, 32];
+/** Calls per contender before the rounds: enough for V8 to have optimised every path. */
+const WARM_UP_CALLS = 6000;
 
 export interface RoundOptions {
   rounds: number;
@@ -86,6 +88,15 @@ export async function load(call: Call, concurrency: number, ms: number): Promise
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   return { latencies, elapsedMs: performance.now() - started };
+}
+
+/** Makes `count` calls, `concurrency` at a time. */
+export async function repeat(call: Call, concurrency: number, count: number): Promise<void> {
+  let left = count;
+  const worker = async () => {
+    while (left-- > 0) await call();
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
 }
 
 async function measureRound(call: Call, concurrency: number, ms: number): Promise<RoundFigures> {
@@ -159,8 +170,8 @@ export async function benchThroughput(standIn: StandInProcess, setUp: SetUp, opt
   const loadBefore = os.loadavg()[0];
   const { calls, stop } = setUp === 'embedded' ? await startEmbedded(standIn) : await startProcessNodeRed(standIn);
   try {
-    // Warm up sockets and JIT on every path, in turns too.
-    for (let turn = 0; turn < 3; turn++) for (const contender of CONTENDERS) await load(calls[contender], 8, 500);
+    // Warm up sockets and JIT on every path, in turns too; by calls, not time: a busy machine makes fewer calls a second.
+    for (let turn = 0; turn < 3; turn++) for (const contender of CONTENDERS) await repeat(calls[contender], 8, WARM_UP_CALLS / 3);
     const loads: LoadResult[] = [];
     for (const concurrency of CONCURRENCY) loads.push(summariseRounds(concurrency, await interleave(calls, concurrency, options)));
     const reuse = await measureRound(calls['ours-reuse'], 32, options.roundMs);
