@@ -79,8 +79,7 @@ async function main(): Promise<void> {
   }
 
   console.log(`Benchmark on ${machine}\n`);
-  if (throughput.length) console.log(`${formatThroughput(throughput)}\n`);
-  console.log(formatTable(rows));
+  console.log([...(throughput.length ? [formatThroughput(throughput)] : []), ...(rows.length ? [formatTable(rows)] : [])].join('\n\n'));
   const dir = path.join(repoRoot, 'bench', 'results');
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `bench-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
