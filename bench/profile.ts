@@ -88,7 +88,7 @@ async function main(): Promise<void> {
       console.log(`${variant}, 32 in flight: ${latencies.length} calls in ${(elapsedMs / 1000).toFixed(1)} s (${Math.round((latencies.length / elapsedMs) * 1000)}/s); written to ${path.relative(process.cwd(), written)}`);
     }
     const us = (value = 0) => value.toFixed(1);
-    const owners = [...measured[0].byOwner].sort((a, b) => b[1] - a[1]).map(([who]) => who);
+    const owners = [...new Set(measured.flatMap((each) => [...each.byOwner.keys()]))].sort((a, b) => (measured[0].byOwner.get(b) ?? 0) - (measured[0].byOwner.get(a) ?? 0));
     console.log('\nCPU time of the node-red process per call (µs), by owner of the code');
     console.log(formatColumns(['owner', ...variants], owners.map((who) => [who, ...measured.map((each) => us(each.byOwner.get(who)))])));
     for (const { variant, byFunction } of measured) {

@@ -190,7 +190,7 @@ export function formatThroughput(results: ThroughputResult[]): string {
   type Line = { measure: string; cell: (result: ThroughputResult) => string; target?: string; met?: (result: ThroughputResult) => boolean };
   const ratio = (measure: string, concurrency: number, pick: (load: LoadResult) => Spread, target: string, met: (median: number) => boolean): Line => ({
     measure,
-    cell: (result) => shown(pick(at(result, concurrency)), 2, '×'),
+    cell: (result) => shown(pick(at(result, concurrency)), 3, '×'),
     target,
     met: (result) => met(pick(at(result, concurrency)).median),
   });
