@@ -76,7 +76,7 @@ async function main(): Promise<void> {
   };
   try {
     for (const variant of variants) await repeat(red.calls[variant], 8, 6000); // warm up
-    const measured: Array<{ variant: Variant; written: string } & ReturnType<typeof perCall>> = [];
+    const measured: Array<{ variant: Variant } & ReturnType<typeof perCall>> = [];
     for (const variant of variants) {
       await profiler(/cpu profile started/);
       const { latencies, elapsedMs } = await load(red.calls[variant], 32, 5000);
@@ -84,12 +84,12 @@ async function main(): Promise<void> {
       const written = file.replace(/\.cpuprofile$/, `-${variant}.cpuprofile`);
       fs.renameSync(file, written);
       const figures = perCall(JSON.parse(fs.readFileSync(written, 'utf8')) as Profile, latencies.length);
-      measured.push({ variant, written, ...figures });
+      measured.push({ variant, ...figures });
       console.log(`${variant}, 32 in flight: ${latencies.length} calls in ${(elapsedMs / 1000).toFixed(1)} s (${Math.round((latencies.length / elapsedMs) * 1000)}/s); written to ${path.relative(process.cwd(), written)}`);
     }
     const us = (value = 0) => value.toFixed(1);
     const owners = [...new Set(measured.flatMap((each) => [...each.byOwner.keys()]))].sort((a, b) => (measured[0].byOwner.get(b) ?? 0) - (measured[0].byOwner.get(a) ?? 0));
-    console.log('\nCPU time of the node-red process per call (µs), by owner of the code');
+    console.log('\ntime of the node-red process per call (µs), by owner of the code it ran ((idle): waiting)');
     console.log(formatColumns(['owner', ...variants], owners.map((who) => [who, ...measured.map((each) => us(each.byOwner.get(who)))])));
     for (const { variant, byFunction } of measured) {
       console.log(`\ntop functions of ${variant} (self time per call, µs)`);
