@@ -9,6 +9,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { repoRoot } from '../dev/node-red-process';
+import { installBareNode, writeFlows, type FlowNode } from './contenders';
 
 interface NodeApi {
   getNode(id: string): { receive(msg: object): void; on(event: 'input', listener: (msg: object) => void): void } | null;
@@ -26,20 +27,12 @@ export interface EmbeddedNodeRed {
 }
 
 /** Starts Node-RED with these flows and credentials (by node id) deployed, as after a restart. */
-export async function startEmbeddedNodeRed(flows: Array<{ id: string }>, credentials: Record<string, object> = {}): Promise<EmbeddedNodeRed> {
+export async function startEmbeddedNodeRed(flows: FlowNode[], credentials: Record<string, object> = {}): Promise<EmbeddedNodeRed> {
   const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'plex-bench-'));
-  const modules = path.join(userDir, 'node_modules');
-  fs.mkdirSync(path.join(modules, '@plexauth'), { recursive: true });
-  fs.symlinkSync(repoRoot, path.join(modules, '@plexauth', 'node-red-plex-auth'), 'dir');
-  // The bare node as an installed module of its own: it is the bench's, not the package's.
-  const bare = path.join(modules, 'bench-bare-node');
-  fs.mkdirSync(bare);
-  fs.writeFileSync(path.join(bare, 'package.json'), JSON.stringify({ name: 'bench-bare-node', version: '1.0.0', 'node-red': { nodes: { bare: 'bare.js' } } }));
-  fs.writeFileSync(path.join(bare, 'bare.js'), `module.exports = require(${JSON.stringify(path.join(__dirname, 'bare-node.js'))});\n`);
-  fs.writeFileSync(path.join(bare, 'bare.html'), '');
-  fs.writeFileSync(path.join(userDir, 'flows.json'), JSON.stringify(flows));
-  // Not encrypted (credentialSecret false): a throw-away user directory with the stand-in's token.
-  fs.writeFileSync(path.join(userDir, 'flows_cred.json'), JSON.stringify(credentials));
+  fs.mkdirSync(path.join(userDir, 'node_modules', '@plexauth'), { recursive: true });
+  fs.symlinkSync(repoRoot, path.join(userDir, 'node_modules', '@plexauth', 'node-red-plex-auth'), 'dir');
+  installBareNode(userDir);
+  writeFlows(userDir, flows, credentials);
 
   const RED = require('node-red') as EmbeddedApi;
   const server = http.createServer();

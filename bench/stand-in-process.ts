@@ -115,6 +115,8 @@ async function runChild(): Promise<void> {
   process.on('SIGTERM', () => {
     void standIn.stop().then(() => process.exit(0));
   });
+  // A bench that died without stopping it leaves no stand-in behind.
+  process.on('disconnect', () => process.exit(0));
   process.send!({ url, token } satisfies Ready);
 }
 

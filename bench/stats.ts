@@ -15,6 +15,17 @@ export function median(values: number[]): number {
   return percentile([...values].sort((a, b) => a - b), 50);
 }
 
+/** The least, the median and the greatest of several rounds' figures. */
+export interface Spread {
+  min: number;
+  median: number;
+  max: number;
+}
+
+export function spread(values: number[], digits: number): Spread {
+  return { min: round(Math.min(...values), digits), median: round(median(values), digits), max: round(Math.max(...values), digits) };
+}
+
 export function round(value: number, digits = 2): number {
   const factor = 10 ** digits;
   return Math.round(value * factor) / factor;
@@ -35,7 +46,11 @@ export interface Row {
 
 export function formatTable(rows: Row[]): string {
   const cells = rows.map((row) => [row.section, row.measure, row.value, row.target ?? '', row.met === undefined ? '' : row.met ? 'met' : 'MISSED']);
-  const header = ['section', 'measure', 'value', 'target', ''];
+  return formatColumns(['section', 'measure', 'value', 'target', ''], cells);
+}
+
+/** A text table: a header line, a rule, then the cells padded to their column's width. */
+export function formatColumns(header: string[], cells: string[][]): string {
   const widths = header.map((title, i) => Math.max(title.length, ...cells.map((cell) => cell[i].length)));
   const line = (cell: string[]) => cell.map((text, i) => text.padEnd(widths[i])).join('  ').trimEnd();
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)].join('\n');

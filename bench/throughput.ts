@@ -1,49 +1,78 @@
 /**
- * What our nodes cost per msg, measured against what no node can avoid: in one Node-RED
- * runtime, the same transient-token call made by
- * - plex-transient-token (ours), and ours with `reuse` on;
- * - a bare node kept in bench/ (node-fetch, the same headers, JSON.parse, send: the limit);
- * - the core `http request` node (keep-alive on, JSON out), as a user would build it by hand;
- * each at 1 and at 32 msgs in flight.
+ * What our nodes cost per msg, measured against what no node can avoid (contenders.ts), at 1
+ * and at 32 msgs in flight, in two set-ups:
+ * - embedded: a real Node-RED in this process (embedded-red.ts), the flow deployed as the
+ *   editor deploys it; a call is a press of an inject node, made as the Admin API's
+ *   POST /inject/:id makes it: inject.receive(msg);
+ * - process: a real `node-red` process (process-red.ts); a call is an HTTP request to
+ *   `http in` → contender → `http response`, as flows are really triggered.
+ * The stand-in runs in a process of its own.
  *
- * Driver: a real Node-RED embedded in this process (embedded-red.ts), the flow deployed as the
- * editor deploys it; each call is a press of an inject node, made as the Admin API's
- * POST /inject/:id makes it: inject.receive(msg). The stand-in runs in its own process.
+ * The contenders take turns, round by round, each round starting with the next one: load from
+ * elsewhere on the machine falls on all of them alike and widens the spread instead of bending a
+ * ratio. Each ratio is taken within a round, then given as min / median / max over the rounds.
  */
+import os from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { identityHeaders } from '../src/core';
 import type { StandInProcess } from './stand-in-process';
-import { startEmbeddedNodeRed, type EmbeddedNodeRed } from './embedded-red';
-import { round, summarise } from './stats';
+import { startEmbeddedNodeRed } from './embedded-red';
+import { startProcessNodeRed } from './process-red';
+import { CONTENDERS, ON_TAB, contenderFlow, type Contender, type Variant } from './contenders';
+import { formatColumns, round, spread, summarise, type Spread } from './stats';
 
-/** The type bare-node.ts registers. */
-const BARE_TYPE = 'bench-bare-transient-token';
+export const SET_UPS = ['embedded', 'process'] as const;
+export type SetUp = (typeof SET_UPS)[number];
 
-export const VARIANTS = ['ours', 'ours-reuse', 'bare', 'http-request'] as const;
-export type Variant = (typeof VARIANTS)[number];
 const CONCURRENCY = [1, 32];
-const ROUND_MS = 600;
-const ROUNDS = 4;
+/** Calls per contender before the rounds: enough for V8 to have optimised every path. */
+const WARM_UP_CALLS = 6000;
 
-export interface LoadFigures {
-  callsPerSecond: number;
+export interface RoundOptions {
+  rounds: number;
+  roundMs: number;
+}
+/** Seven rounds: the median is one of them; two seconds: thousands of calls per contender and round, even at 1 in flight. */
+export const DEFAULT_ROUNDS: RoundOptions = { rounds: 7, roundMs: 2000 };
+
+export type Call = () => Promise<void>;
+
+export interface RoundFigures {
   p50Ms: number;
   p99Ms: number;
+  callsPerSecond: number;
   calls: number;
 }
 
-export interface ThroughputResult {
-  concurrency: number;
-  figures: Record<Variant, LoadFigures>;
-  /** ours / bare: p50 (≤ 1.10 wanted) and calls/s (≥ 0.90 wanted). */
-  vsBare: { p50: number; rate: number };
-  /** ours / http request: p50 (≤ 0.85 wanted) and calls/s (≥ 1.15 wanted). */
-  vsHttpRequest: { p50: number; rate: number };
+export interface ContenderFigures {
+  p50Ms: Spread;
+  p99Ms: Spread;
+  callsPerSecond: Spread;
+  rounds: RoundFigures[];
 }
 
-type Call = () => Promise<void>;
-/** What the flow's msgs carry back to the helper and Catch nodes. */
-type BenchMsg = { seq: number; error?: { message: string } };
+/** ours / another contender, per round: p50 and calls/s. */
+export interface Ratios {
+  p50: Spread;
+  rate: Spread;
+}
+
+export interface LoadResult {
+  concurrency: number;
+  figures: Record<Contender, ContenderFigures>;
+  /** ≤ 1.10 wanted for p50, ≥ 0.90 for calls/s. */
+  vsBare: Ratios;
+  /** ≤ 0.85 wanted for p50, ≥ 1.15 for calls/s. */
+  vsHttpRequest: Ratios;
+}
+
+export interface ThroughputResult extends RoundOptions {
+  setUp: SetUp;
+  loads: LoadResult[];
+  /** plex-transient-token with reuse on, 32 in flight, one round after the others. */
+  reuseCallsPerSecond: number;
+  /** The machine's 1-minute load average when the set-up started and when it ended. */
+  loadAverage: { before: number; after: number };
+}
 
 /** Keeps `concurrency` calls in flight for `ms`; returns each call's latency. */
 export async function load(call: Call, concurrency: number, ms: number): Promise<{ latencies: number[]; elapsedMs: number }> {
@@ -61,46 +90,69 @@ export async function load(call: Call, concurrency: number, ms: number): Promise
   return { latencies, elapsedMs: performance.now() - started };
 }
 
-function figures(runs: Array<{ latencies: number[]; elapsedMs: number }>): LoadFigures {
-  const latencies = runs.flatMap((run) => run.latencies);
-  const elapsed = runs.reduce((sum, run) => sum + run.elapsedMs, 0);
-  const { p50, p99 } = summarise(latencies);
-  return { callsPerSecond: round((latencies.length / elapsed) * 1000, 0), p50Ms: round(p50, 3), p99Ms: round(p99, 3), calls: latencies.length };
+/** Makes `count` calls, `concurrency` at a time. */
+export async function repeat(call: Call, concurrency: number, count: number): Promise<void> {
+  let left = count;
+  const worker = async () => {
+    while (left-- > 0) await call();
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
 }
 
-/** One inject -> node -> helper chain per variant, in one flow; a Catch node turns errors into failures. */
-export async function deployVariants(standIn: StandInProcess): Promise<{ red: EmbeddedNodeRed; calls: Record<Variant, Call> }> {
-  const clientIdentifier = 'bench-client-0001';
-  const url = `${standIn.url}/security/token?type=delegation&scope=all`;
-  const headers = { ...identityHeaders({ clientIdentifier, product: 'Node-RED', deviceName: 'bench' }), 'X-Plex-Token': standIn.token };
-  // Flow nodes sit on a tab and have a position: Node-RED takes the others for config nodes.
-  const at = { z: 'tab', x: 100, y: 100 };
-  const chain = (variant: Variant, node: { type: string } & Record<string, unknown>) => [
-    { id: `in-${variant}`, type: 'inject', ...at, props: [{ p: 'payload' }], payload: '', payloadType: 'date', repeat: '', once: false, wires: [[variant]] },
-    { id: variant, ...at, wires: [['out']], ...node, type: node.type },
-  ];
+async function measureRound(call: Call, concurrency: number, ms: number): Promise<RoundFigures> {
+  const { latencies, elapsedMs } = await load(call, concurrency, ms);
+  const { p50, p99 } = summarise(latencies);
+  return { p50Ms: round(p50, 3), p99Ms: round(p99, 3), callsPerSecond: round((latencies.length / elapsedMs) * 1000, 0), calls: latencies.length };
+}
+
+/** The contenders in turns: round r starts with contender r (mod 3), so that none always follows the same one. */
+async function interleave(calls: Record<Contender, Call>, concurrency: number, { rounds, roundMs }: RoundOptions): Promise<Record<Contender, RoundFigures[]>> {
+  const measured = Object.fromEntries(CONTENDERS.map((contender) => [contender, [] as RoundFigures[]])) as Record<Contender, RoundFigures[]>;
+  for (let turn = 0; turn < rounds; turn++) {
+    for (let i = 0; i < CONTENDERS.length; i++) {
+      const contender = CONTENDERS[(turn + i) % CONTENDERS.length];
+      measured[contender].push(await measureRound(calls[contender], concurrency, roundMs));
+    }
+  }
+  return measured;
+}
+
+function summariseRounds(concurrency: number, measured: Record<Contender, RoundFigures[]>): LoadResult {
+  const of = (contender: Contender, figure: keyof RoundFigures) => measured[contender].map((each) => each[figure]);
+  const figures = Object.fromEntries(
+    CONTENDERS.map((contender) => [
+      contender,
+      { p50Ms: spread(of(contender, 'p50Ms'), 3), p99Ms: spread(of(contender, 'p99Ms'), 3), callsPerSecond: spread(of(contender, 'callsPerSecond'), 0), rounds: measured[contender] },
+    ]),
+  ) as Record<Contender, ContenderFigures>;
+  const perRound = (to: Contender, figure: 'p50Ms' | 'callsPerSecond') => spread(measured.ours.map((ours, turn) => ours[figure] / measured[to][turn][figure]), 3);
+  const ratios = (to: Contender): Ratios => ({ p50: perRound(to, 'p50Ms'), rate: perRound(to, 'callsPerSecond') });
+  return { concurrency, figures, vsBare: ratios('bare'), vsHttpRequest: ratios('http-request') };
+}
+
+/** An embedded Node-RED with one inject → variant → helper chain per variant; a Catch node turns errors into failures. */
+async function startEmbedded(standIn: StandInProcess): Promise<{ calls: Record<Variant, Call>; stop(): Promise<void> }> {
+  const { config, credentials, nodes } = contenderFlow(standIn, [['out']]);
+  const variants = Object.keys(nodes) as Variant[];
   const flow = [
-    { id: 'tab', type: 'tab' },
-    { id: 'acct', type: 'plex-account', clientIdentifier, product: 'Node-RED', deviceName: 'bench', plexTvUrl: standIn.url },
-    { id: 'srv', type: 'plex-server', url: standIn.url, account: 'acct' },
-    ...chain('ours', { type: 'plex-transient-token', server: 'srv' }),
-    ...chain('ours-reuse', { type: 'plex-transient-token', server: 'srv', reuse: true }),
-    ...chain('bare', { type: BARE_TYPE, url, headers }),
-    ...chain('http-request', {
-      type: 'http request', method: 'GET', ret: 'obj', paytoqs: 'ignore', url, persist: true, senderr: true, tls: '', proxy: '', authType: '',
-      headers: Object.entries(headers).map(([name, value]) => ({ keyType: 'other', keyValue: name, valueType: 'other', valueValue: value })),
-    }),
+    ...config,
+    ...variants.flatMap((variant) => [
+      { id: `in-${variant}`, type: 'inject', ...ON_TAB, props: [{ p: 'payload' }], payload: '', payloadType: 'date', repeat: '', once: false, wires: [[variant]] },
+      nodes[variant],
+    ]),
     // Ends of the chains: an inactive debug node drops the msg; its input is where the driver listens.
-    { id: 'out', type: 'debug', ...at, active: false, tosidebar: false, console: false, wires: [] },
-    { id: 'catcher', type: 'catch', ...at, scope: null, uncaught: false, wires: [['caught']] },
-    { id: 'caught', type: 'debug', ...at, active: false, tosidebar: false, console: false, wires: [] },
+    { id: 'out', type: 'debug', ...ON_TAB, active: false, tosidebar: false, console: false, wires: [] },
+    { id: 'catcher', type: 'catch', ...ON_TAB, scope: null, uncaught: false, wires: [['caught']] },
+    { id: 'caught', type: 'debug', ...ON_TAB, active: false, tosidebar: false, console: false, wires: [] },
   ];
-  const red = await startEmbeddedNodeRed(flow, { acct: { token: standIn.token } });
+  const red = await startEmbeddedNodeRed(flow, credentials);
   const node = (id: string) => red.nodes.getNode(id)!;
+  /** What the flow's msgs carry back to the driver and Catch nodes. */
+  type BenchMsg = { seq: number; error?: { message: string } };
   const waiting = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
-  node('out').on('input', (msg) => waiting.get((msg as unknown as BenchMsg).seq)?.resolve());
+  node('out').on('input', (msg) => waiting.get((msg as BenchMsg).seq)?.resolve());
   node('caught').on('input', (msg) => {
-    const { seq, error } = msg as unknown as BenchMsg;
+    const { seq, error } = msg as BenchMsg;
     waiting.get(seq)?.reject(new Error(`flow: ${error?.message}`));
   });
   let seq = 0;
@@ -111,29 +163,54 @@ export async function deployVariants(standIn: StandInProcess): Promise<{ red: Em
       node(`in-${variant}`).receive({ seq: id });
     }).finally(() => waiting.delete(id));
   };
-  return { red, calls: Object.fromEntries(VARIANTS.map((variant) => [variant, call(variant)])) as Record<Variant, Call> };
+  return { calls: Object.fromEntries(variants.map((variant) => [variant, call(variant)])) as Record<Variant, Call>, stop: () => red.stop() };
 }
 
-export async function benchThroughput(standIn: StandInProcess): Promise<ThroughputResult[]> {
-  const { red, calls } = await deployVariants(standIn);
-  const results: ThroughputResult[] = [];
+export async function benchThroughput(standIn: StandInProcess, setUp: SetUp, options: RoundOptions = DEFAULT_ROUNDS): Promise<ThroughputResult> {
+  const loadBefore = os.loadavg()[0];
+  const { calls, stop } = setUp === 'embedded' ? await startEmbedded(standIn) : await startProcessNodeRed(standIn);
   try {
-    for (const variant of VARIANTS) await load(calls[variant], 8, 400); // warm up sockets and JIT on every path
-    for (const concurrency of CONCURRENCY) {
-      const runs = Object.fromEntries(VARIANTS.map((variant) => [variant, [] as Array<{ latencies: number[]; elapsedMs: number }>])) as Record<Variant, Array<{ latencies: number[]; elapsedMs: number }>>;
-      // Take turns, so that load from elsewhere on the machine falls on every variant alike.
-      for (let turn = 0; turn < ROUNDS; turn++) {
-        for (const variant of VARIANTS) runs[variant].push(await load(calls[variant], concurrency, ROUND_MS));
-      }
-      const measured = Object.fromEntries(VARIANTS.map((variant) => [variant, figures(runs[variant])])) as Record<Variant, LoadFigures>;
-      const ratio = (of: Variant, to: Variant) => ({
-        p50: round(measured[of].p50Ms / measured[to].p50Ms, 3),
-        rate: round(measured[of].callsPerSecond / measured[to].callsPerSecond, 3),
-      });
-      results.push({ concurrency, figures: measured, vsBare: ratio('ours', 'bare'), vsHttpRequest: ratio('ours', 'http-request') });
-    }
+    // Warm up sockets and JIT on every path, in turns too; by calls, not time: a busy machine makes fewer calls a second.
+    for (let turn = 0; turn < 3; turn++) for (const contender of CONTENDERS) await repeat(calls[contender], 8, WARM_UP_CALLS / 3);
+    const loads: LoadResult[] = [];
+    for (const concurrency of CONCURRENCY) loads.push(summariseRounds(concurrency, await interleave(calls, concurrency, options)));
+    const reuse = await measureRound(calls['ours-reuse'], 32, options.roundMs);
+    return { setUp, ...options, loads, reuseCallsPerSecond: reuse.callsPerSecond, loadAverage: { before: round(loadBefore), after: round(os.loadavg()[0]) } };
   } finally {
-    await red.stop();
+    await stop();
   }
-  return results;
+}
+
+const SET_UP_TITLES: Record<SetUp, string> = { embedded: 'embedded Node-RED, inject', process: 'node-red process, http in' };
+
+/** Both set-ups side by side: each figure as the median of its rounds, with their min–max. */
+export function formatThroughput(results: ThroughputResult[]): string {
+  const at = (result: ThroughputResult, concurrency: number) => result.loads.find((each) => each.concurrency === concurrency)!;
+  const shown = ({ min, median, max }: Spread, digits: number, prefix = '') => `${prefix}${median.toFixed(digits)} (${min.toFixed(digits)}–${max.toFixed(digits)})`;
+  type Line = { measure: string; cell: (result: ThroughputResult) => string; target?: string; met?: (result: ThroughputResult) => boolean };
+  const ratio = (measure: string, concurrency: number, pick: (load: LoadResult) => Spread, target: string, met: (median: number) => boolean): Line => ({
+    measure,
+    cell: (result) => shown(pick(at(result, concurrency)), 3, '×'),
+    target,
+    met: (result) => met(pick(at(result, concurrency)).median),
+  });
+  const lines: Line[] = [
+    ratio('ours / bare node, p50 at 1 in flight', 1, (load) => load.vsBare.p50, '≤ ×1.10', (median) => median <= 1.1),
+    ratio('ours / bare node, calls/s at 32 in flight', 32, (load) => load.vsBare.rate, '≥ ×0.90', (median) => median >= 0.9),
+    ratio('ours / http request node, p50 at 1 in flight', 1, (load) => load.vsHttpRequest.p50, '≤ ×0.85', (median) => median <= 0.85),
+    ratio('ours / http request node, calls/s at 32 in flight', 32, (load) => load.vsHttpRequest.rate, '≥ ×1.15', (median) => median >= 1.15),
+    ...CONTENDERS.map((contender): Line => ({ measure: `p50 at 1 in flight, ms: ${contender}`, cell: (result) => shown(at(result, 1).figures[contender].p50Ms, 3) })),
+    ...CONTENDERS.map((contender): Line => ({ measure: `calls/s at 32 in flight: ${contender}`, cell: (result) => shown(at(result, 32).figures[contender].callsPerSecond, 0) })),
+    { measure: 'calls/s at 32 in flight: ours with reuse on (one round)', cell: (result) => String(result.reuseCallsPerSecond) },
+    { measure: 'load average (1 min) at start → end', cell: ({ loadAverage }) => `${loadAverage.before} → ${loadAverage.after}` },
+  ];
+  const cells = lines.map(({ measure, cell, target, met }) => {
+    const missed = met ? results.filter((result) => !met(result)).map((result) => result.setUp) : [];
+    return [measure, ...results.map(cell), target ?? '', !met ? '' : missed.length ? `MISSED (${missed.join(', ')})` : 'met'];
+  });
+  const { rounds, roundMs } = results[0];
+  return [
+    `ours against the bare node and the http request node: median of ${rounds} rounds of ${roundMs / 1000} s each (min–max), the contenders in turns`,
+    formatColumns(['measure', ...results.map((result) => SET_UP_TITLES[result.setUp]), 'target', ''], cells),
+  ].join('\n');
 }
