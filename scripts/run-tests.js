@@ -3,7 +3,8 @@
 // process of its own and several files at once: every file starts its own loopback servers
 // and node-red processes on free ports, in temporary directories of its own. A file's output
 // is printed in one piece when it ends. Extra arguments narrow the run: `npm test -- core`
-// runs the files whose path contains "core". TEST_JOBS sets how many files run at once.
+// runs the files whose path contains "core". TEST_JOBS sets how many files run at once,
+// TEST_BROWSER_JOBS how many of them may drive a browser. A run ends with what failed and why.
 'use strict';
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
@@ -29,7 +30,14 @@ const jobs = Number(process.env.TEST_JOBS) || Math.max(2, 2 * os.availableParall
 /** A test that hangs fails after this long, and so does a file that does not end (a handle left open). */
 const TEST_LIMIT_MS = 5 * 60_000;
 const FILE_LIMIT_MS = 10 * 60_000;
-/** The slowest files start first (the two browser files at once), so that no long one is left to run alone at the end. */
+/**
+ * A browser file drives Chromium and a node-red process at once: more than one per two cores and
+ * they starve each other (on a 2-core CI machine four at once took 4 times as long, and a page
+ * missed its time limit).
+ */
+const browserJobs = Number(process.env.TEST_BROWSER_JOBS) || Math.max(1, Math.floor(os.availableParallelism() / 2));
+const isBrowser = (file) => file.includes(`${path.sep}browser${path.sep}`);
+/** The slowest files start first, so that no long one is left to run alone at the end. */
 const slowFirst = ['browser', 'e2e', 'resilience', 'admin'].map((dir) => `${path.sep}${dir}${path.sep}`);
 const rank = (file) => {
   const index = slowFirst.findIndex((dir) => file.includes(dir));
@@ -40,6 +48,7 @@ const queue = [...files].sort((a, b) => rank(a) - rank(b));
 const started = Date.now();
 const results = [];
 const children = new Set();
+const browsersRunning = () => [...children].filter((child) => isBrowser(child.file)).length;
 
 // The files run in process groups of their own (below): a Ctrl-C stops them here.
 for (const signal of ['SIGINT', 'SIGTERM']) {
@@ -56,6 +65,7 @@ function runFile(file) {
   const args = ['--expose-gc', '--disable-warning=ExperimentalWarning', '--test', `--test-timeout=${TEST_LIMIT_MS}`, '--test-reporter=spec', file];
   // A process group of its own: a file that does not end is stopped with every process it started.
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  child.file = file;
   children.add(child);
   child.stdout.on('data', (chunk) => (output += chunk));
   child.stderr.on('data', (chunk) => (output += chunk));
@@ -68,14 +78,21 @@ function runFile(file) {
     children.delete(child);
     const seconds = (Date.now() - begun) / 1000;
     const count = (word) => Number(output.match(new RegExp(`^ℹ ${word} (\\d+)$`, 'm'))?.[1] ?? 0);
-    results.push({ name, seconds, ok: code === 0, tests: count('tests'), pass: count('pass'), fail: count('fail') });
+    // The runner's summary of what failed (each test with its error), to repeat at the very end.
+    const summary = output.lastIndexOf('✖ failing tests:');
+    const failures = code === 0 ? '' : summary === -1 ? output.slice(-4000) : output.slice(summary);
+    results.push({ name, seconds, ok: code === 0, tests: count('tests'), pass: count('pass'), fail: count('fail'), failures });
     process.stdout.write(`\n=== ${name} (${seconds.toFixed(1)} s)${code === 0 ? '' : ` FAILED (${signal ?? `exit ${code}`})`}\n${output}`);
     next();
   });
 }
 
 function next() {
-  while (children.size < jobs && queue.length) runFile(queue.shift());
+  while (children.size < jobs) {
+    const index = queue.findIndex((file) => !isBrowser(file) || browsersRunning() < browserJobs);
+    if (index === -1) break;
+    runFile(queue.splice(index, 1)[0]);
+  }
   if (children.size === 0 && queue.length === 0) report();
 }
 
@@ -86,7 +103,8 @@ function report() {
   console.log(`\n${results.length} files, ${sum('tests')} tests: ${sum('pass')} pass, ${sum('fail')} fail`);
   console.log(`wall ${((Date.now() - started) / 1000).toFixed(1)} s with ${jobs} files at once; the files' own times add up to ${sum('seconds').toFixed(1)} s`);
   console.log(`slowest: ${slowest.map((result) => `${result.name} ${result.seconds.toFixed(1)} s`).join(', ')}`);
-  for (const result of failed) console.log(`FAILED: ${result.name}`);
+  // Printed last, where a CI log's tail shows it: which tests failed, and why.
+  for (const result of failed) console.log(`FAILED: ${result.name}\n${result.failures.trim().slice(0, 4000)}`);
   process.exit(failed.length ? 1 : 0);
 }
 
