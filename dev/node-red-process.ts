@@ -40,6 +40,12 @@ export interface NodeRed {
   deploy(flows: unknown[]): Promise<void>;
   /** Presses an inject node. */
   inject(id: string): Promise<void>;
+  /**
+   * Stops or starts the flows (Stop/Start flows in the editor) and waits until Node-RED has saved
+   * that state, which it writes a moment after it answers: a restart before the save, or a slow
+   * "stop" written after "start", would bring the flows up stopped.
+   */
+  setFlowState(state: 'start' | 'stop'): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -159,6 +165,23 @@ export async function startNodeRed(options: NodeRedOptions): Promise<NodeRed> {
     async inject(id) {
       const response = await admin('POST', `/inject/${id}`);
       if (!response.ok) throw new Error(`inject ${id} failed: ${response.status}`);
+    },
+    async setFlowState(state) {
+      const response = await admin('POST', '/flows/state', { state });
+      if (response.status !== 200) throw new Error(`flows/state ${state} failed: ${response.status} ${await response.text()}`);
+      const runtimeSettings = path.join(options.userDir, '.config.runtime.json');
+      const saved = () => {
+        try {
+          return JSON.parse(fs.readFileSync(runtimeSettings, 'utf8')).runtimeFlowState;
+        } catch {
+          return undefined; // not written yet, or being written
+        }
+      };
+      const until = Date.now() + 20_000;
+      while (saved() !== state) {
+        if (Date.now() > until) throw new Error(`Node-RED did not save the flow state "${state}"`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
     },
     async stop() {
       if (child.exitCode === null) {

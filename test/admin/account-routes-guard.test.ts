@@ -84,7 +84,7 @@ describe('admin routes act only on plex-account nodes, and send a token only to 
   });
 
   it('checks a deployed account while the flows are stopped against its own plex.tv URL, not the one in the request', async () => {
-    assert.equal((await red.admin('POST', '/flows/state', { state: 'stop' })).status, 200);
+    await red.setFlowState('stop');
     try {
       const answer = await json(await red.admin('POST', `/plex-auth/accounts/${ACCOUNT}/check`, hostile()));
       assert.deepEqual(answer.body, { state: 'valid', username: 'account-user' });
@@ -95,7 +95,7 @@ describe('admin routes act only on plex-account nodes, and send a token only to 
       assert.equal((await red.admin('DELETE', `/plex-auth/accounts/${SERVER}/token`)).status, 404);
       assert.equal((await red.admin('GET', `/credentials/plex-server/${SERVER}`).then((r) => r.json())).has_token, true);
     } finally {
-      assert.equal((await red.admin('POST', '/flows/state', { state: 'start' })).status, 200);
+      await red.setFlowState('start');
     }
   });
 

@@ -5,8 +5,6 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
 import { PlexStandIn } from '../../dev/plex-stand-in';
 import { startNodeRed, type NodeRed } from '../../dev/node-red-process';
 import { PASSWORD, json, startWithPackage, viewer, waitForOutcome } from './setup';
@@ -66,7 +64,7 @@ describe('tokens stay home', () => {
     // ...then the admin deploys it with the real token and URL, and stops the flows.
     const realToken = standIn.addAccount('real-user');
     await red.deploy([...flows(), { id: NEW, type: 'plex-account', clientIdentifier: 'client-new', product: 'Node-RED', deviceName: 'Test', plexTvUrl: standIn.url, credentials: { token: realToken } }]);
-    assert.equal((await red.admin('POST', '/flows/state', { state: 'stop' })).status, 200);
+    await red.setFlowState('stop');
     try {
       const seenElsewhere = elsewhere.requests.length;
       const asViewer = await viewer(red);
@@ -75,7 +73,7 @@ describe('tokens stay home', () => {
       assert.deepEqual(elsewhere.requests.slice(seenElsewhere).map((request) => request.headers['x-plex-token']), [], 'the real token never went to the remembered URL');
       assert.equal(standIn.requests.filter((request) => request.path.startsWith('/api/v2/resources')).pop()?.headers['x-plex-token'], realToken);
     } finally {
-      assert.equal((await red.admin('POST', '/flows/state', { state: 'start' })).status, 200);
+      await red.setFlowState('start');
     }
   });
 
@@ -89,19 +87,13 @@ describe('tokens stay home', () => {
   });
 
   it('keeps a sign-in made while the flows are stopped, through Start flows and a restart without a Deploy', async () => {
-    assert.equal((await red.admin('POST', '/flows/state', { state: 'stop' })).status, 200);
+    await red.setFlowState('stop');
     const started = await json(await red.admin('POST', `/plex-auth/accounts/${CLASSIC}/pin`, { clientIdentifier: 'client-classic', plexTvUrl: standIn.url }));
     assert.equal(started.status, 200, started.text);
     standIn.approve(started.body.pinId, 'stopped-flows-user');
     assert.equal((await waitForOutcome(red, CLASSIC, started.body.pinId)).state, 'approved');
-    assert.equal((await red.admin('POST', '/flows/state', { state: 'start' })).status, 200);
+    await red.setFlowState('start');
     const userDir = red.userDir;
-    // Node-RED keeps the started state in its runtime settings, written a moment later.
-    const runtimeSettings = path.join(userDir, '.config.runtime.json');
-    for (let waited = 0; !/"runtimeFlowState":\s*"start"/.test(fs.existsSync(runtimeSettings) ? fs.readFileSync(runtimeSettings, 'utf8') : ''); waited += 50) {
-      assert.ok(waited < 5000, 'Node-RED saved the started state');
-      await delay(50);
-    }
     await red.stop();
     const settings = startSettings(userDir);
     red = await startNodeRed({ userDir, port: settings.uiPort as number, settings });

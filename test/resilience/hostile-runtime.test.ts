@@ -115,31 +115,13 @@ describe('a token stored at runtime, through Stop/Start flows and a restart, in 
     fs.rmSync(userDir, { recursive: true, force: true });
   });
 
-  /** Node-RED saves the flow state after it answers: a restart before the save would start with the flows stopped. */
-  async function setFlowState(state: 'stop' | 'start'): Promise<void> {
-    const response = await red.admin('POST', '/flows/state', { state });
-    assert.equal(response.status, 200, await response.text());
-    const saved = path.join(userDir, '.config.runtime.json');
-    const savedState = () => {
-      try {
-        return JSON.parse(fs.readFileSync(saved, 'utf8')).runtimeFlowState;
-      } catch {
-        return undefined; // not written yet
-      }
-    };
-    for (let waited = 0; savedState() !== state; waited += 50) {
-      assert.ok(waited < 20_000, `the flow state "${state}" was not saved`);
-      await delay(50);
-    }
-  }
-
   it('is still the account token after Stop flows, Start flows and a restart with no Deploy between', async () => {
     await red.deploy(checkFlows(standIn.url));
     const token = await runPinFlow(red, standIn);
     assert.equal(await runTransientToken(red, standIn), token);
 
-    await setFlowState('stop');
-    await setFlowState('start');
+    await red.setFlowState('stop');
+    await red.setFlowState('start');
     await waitForLog(red, /Started flows[\s\S]*Started flows[\s\S]*Started flows/);
     assert.equal(await runTransientToken(red, standIn), token, 'after Stop/Start');
 
