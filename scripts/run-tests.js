@@ -31,11 +31,11 @@ const jobs = Number(process.env.TEST_JOBS) || Math.max(2, 2 * os.availableParall
 const TEST_LIMIT_MS = 5 * 60_000;
 const FILE_LIMIT_MS = 10 * 60_000;
 /**
- * A browser file drives Chromium and a node-red process at once: more than one per two cores and
- * they starve each other (on a 2-core CI machine four at once took 4 times as long, and a page
+ * A browser file drives Chromium and a node-red process at once: more than one per core and they
+ * starve each other (on a 2-core CI machine four at once took 2.5 times as long each, and a page
  * missed its time limit).
  */
-const browserJobs = Number(process.env.TEST_BROWSER_JOBS) || Math.max(1, Math.floor(os.availableParallelism() / 2));
+const browserJobs = Number(process.env.TEST_BROWSER_JOBS) || os.availableParallelism();
 const isBrowser = (file) => file.includes(`${path.sep}browser${path.sep}`);
 /** The slowest files start first, so that no long one is left to run alone at the end. */
 const slowFirst = ['browser', 'e2e', 'resilience', 'admin'].map((dir) => `${path.sep}${dir}${path.sep}`);

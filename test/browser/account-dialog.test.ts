@@ -11,7 +11,7 @@ import { PlexStandIn } from '../../dev/plex-stand-in';
 import type { NodeRed } from '../../dev/node-red-process';
 import { delay } from '../support';
 import { PASSWORD, json, startWithPackage } from '../admin/setup';
-import { assertTextsFilled, openEditor, textOf, type EditorPage } from './editor-page';
+import { assertTextsFilled, cancelDialogs, openEditor, textOf, type EditorPage } from './editor-page';
 
 const WATCHED_TOKEN = 'SECRET-WATCHED-ACCOUNT-TOKEN-5c1d';
 
@@ -86,13 +86,6 @@ describe('the plex-account dialog in headless Chromium, in English and German', 
     await page.waitForSelector('#plex-account-signin', { state: 'visible' });
     await page.click('#plex-account-advanced-toggle');
     await page.fill('#node-config-input-plexTvUrl', standIn.url);
-  }
-
-  async function cancelDialogs(page: Page): Promise<void> {
-    while (await page.locator('.red-ui-tray').count()) {
-      await page.locator('.red-ui-tray').last().locator('button', { hasText: /^\s*(Cancel|Abbrechen)\s*$/ }).first().click();
-      await delay(300);
-    }
   }
 
   async function waitForText(page: Page, selector: string, expected: string | RegExp): Promise<string> {

@@ -66,6 +66,17 @@ export async function assertTextsFilled(page: Page, where: string): Promise<void
   assert.deepEqual(shown.match(/\bplex-(?:account|server|auth)\.[\w.-]+/g) ?? [], [], `${where}: catalog keys instead of texts in:\n${shown}`);
 }
 
+/**
+ * Closes every open edit dialog with its Cancel button, the top one first, each time waiting
+ * until that dialog is gone (its closing slide takes longer on a busy machine).
+ */
+export async function cancelDialogs(page: Page): Promise<void> {
+  for (let open = await page.locator('.red-ui-tray').count(); open > 0; open--) {
+    await page.locator('.red-ui-tray').last().locator('button', { hasText: /^\s*(Cancel|Abbrechen)\s*$/ }).first().click();
+    await page.waitForFunction((left) => document.querySelectorAll('.red-ui-tray').length < left, open);
+  }
+}
+
 /** The trimmed text of an element. */
 export async function textOf(page: Page, selector: string): Promise<string> {
   return ((await page.textContent(selector)) ?? '').trim();

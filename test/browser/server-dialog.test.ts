@@ -13,7 +13,7 @@ import { deadPort } from '../../dev/stand-in/exchange';
 import { repoRoot, type NodeRed } from '../../dev/node-red-process';
 import { delay } from '../support';
 import { PASSWORD, json, startWithPackage } from '../admin/setup';
-import { assertTextsFilled, openEditor, textOf, type EditorPage } from './editor-page';
+import { assertTextsFilled, cancelDialogs, openEditor, textOf, type EditorPage } from './editor-page';
 
 const ACCOUNT_TOKEN = 'SECRET-BROWSER-ACCOUNT-TOKEN-91e2';
 const artifacts = path.join(repoRoot, 'test-artifacts');
@@ -91,13 +91,6 @@ describe('the plex-server dialog in headless Chromium, in English and German', (
     await page.evaluate((serverId) => (window as any).RED.editor.editConfig('', 'plex-server', serverId), id);
     await page.waitForSelector('#plex-server-find', { state: 'visible' });
     await answered;
-  }
-
-  async function cancelDialogs(page: Page): Promise<void> {
-    while (await page.locator('.red-ui-tray').count()) {
-      await page.locator('.red-ui-tray').last().locator('button', { hasText: /Cancel|Abbrechen/ }).first().click();
-      await delay(300);
-    }
   }
 
   async function waitForStatus(page: Page, pattern: RegExp): Promise<string> {
