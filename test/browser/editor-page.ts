@@ -68,12 +68,15 @@ export async function assertTextsFilled(page: Page, where: string): Promise<void
 
 /**
  * Closes every open edit dialog with its Cancel button, the top one first, each time waiting
- * until that dialog is gone (its closing slide takes longer on a busy machine).
+ * until that dialog is gone (its closing slide takes longer on a busy machine). Only the top
+ * dialog is in the page: Node-RED takes the one beneath out while another is stacked on it.
  */
 export async function cancelDialogs(page: Page): Promise<void> {
-  for (let open = await page.locator('.red-ui-tray').count(); open > 0; open--) {
-    await page.locator('.red-ui-tray').last().locator('button', { hasText: /^\s*(Cancel|Abbrechen)\s*$/ }).first().click();
-    await page.waitForFunction((left) => document.querySelectorAll('.red-ui-tray').length < left, open);
+  while (await page.locator('.red-ui-tray').count()) {
+    const top = page.locator('.red-ui-tray').last();
+    const closing = await top.elementHandle();
+    await top.locator('button', { hasText: /^\s*(Cancel|Abbrechen)\s*$/ }).first().click();
+    await page.waitForFunction((tray) => !tray?.isConnected, closing);
   }
 }
 
