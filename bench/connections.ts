@@ -46,10 +46,14 @@ export interface ConnectionsResult {
 
 export async function benchConnections(runs = 3): Promise<ConnectionsResult> {
   const silent = await Promise.all(Array.from({ length: 6 }, () => loopback(() => undefined)));
-  const answering = await Promise.all(Array.from({ length: 2 }, () => loopback((_req, res) => {
-    res.writeHead(200, { 'Content-Type': 'application/json' });
-    res.end(JSON.stringify({ MediaContainer: { machineIdentifier: SERVER_ID } }));
-  })));
+  const answering = await Promise.all(
+    Array.from({ length: 2 }, () =>
+      loopback((_req, res) => {
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify({ MediaContainer: { machineIdentifier: SERVER_ID } }));
+      }),
+    ),
+  );
   let manySilent: Array<{ url: string; server: http.Server }> = [];
   let manyFailing: Array<{ url: string; server: http.Server }> = [];
   const time = async (uris: string[]) => {
@@ -73,10 +77,17 @@ export async function benchConnections(runs = 3): Promise<ConnectionsResult> {
     manySilent = await Promise.all(Array.from({ length: 100 }, () => loopback(() => undefined)));
     const silentMs = await time(longList(manySilent));
     const failingSockets = { open: 0, peak: 0 };
-    manyFailing = await Promise.all(Array.from({ length: 100 }, () => loopback((_req, res) => void setTimeout(() => res.writeHead(503).end(), 20), failingSockets)));
+    manyFailing = await Promise.all(
+      Array.from({ length: 100 }, () => loopback((_req, res) => void setTimeout(() => res.writeHead(503).end(), 20), failingSockets)),
+    );
     await time(longList(manyFailing));
     return {
-      candidates: 8, silent: 6, limitMs: CONNECTION_LIMIT_MS, worstOrderMs: round(median(worst), 0), bestOrderMs: round(median(best), 1), runs,
+      candidates: 8,
+      silent: 6,
+      limitMs: CONNECTION_LIMIT_MS,
+      worstOrderMs: round(median(worst), 0),
+      bestOrderMs: round(median(best), 1),
+      runs,
       longList: { candidates: 300, before: 100, inFlight: MAX_PROBES_IN_FLIGHT, silentMs: round(silentMs, 0), peakConnections: failingSockets.peak },
     };
   } finally {
@@ -89,8 +100,11 @@ export async function benchConnections(runs = 3): Promise<ConnectionsResult> {
 
 /** `node dist/bench/connections.js`: this section alone. */
 if (require.main === module) {
-  benchConnections().then((result) => console.log(JSON.stringify(result, null, 2)), (error) => {
-    console.error(error);
-    process.exit(1);
-  });
+  benchConnections().then(
+    (result) => console.log(JSON.stringify(result, null, 2)),
+    (error) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
 }

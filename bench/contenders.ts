@@ -27,7 +27,10 @@ export const ON_TAB = { z: 'tab', x: 100, y: 100 };
  * The account and server config nodes, the credentials to store with them, and each
  * variant's node (id = the variant's name) with the given wires.
  */
-export function contenderFlow(standIn: StandInProcess, wires: string[][]): { config: FlowNode[]; credentials: Record<string, object>; nodes: Record<Variant, FlowNode> } {
+export function contenderFlow(
+  standIn: StandInProcess,
+  wires: string[][],
+): { config: FlowNode[]; credentials: Record<string, object>; nodes: Record<Variant, FlowNode> } {
   const clientIdentifier = 'bench-client-0001';
   const url = `${standIn.url}/security/token?type=delegation&scope=all`;
   const headers = { ...identityHeaders({ clientIdentifier, product: 'Node-RED', deviceName: 'bench' }), 'X-Plex-Token': standIn.token };
@@ -44,7 +47,16 @@ export function contenderFlow(standIn: StandInProcess, wires: string[][]): { con
       'ours-reuse': node('ours-reuse', { type: 'plex-transient-token', server: 'srv', reuse: true }),
       bare: node('bare', { type: BARE_TYPE, url, headers }),
       'http-request': node('http-request', {
-        type: 'http request', method: 'GET', ret: 'obj', paytoqs: 'ignore', url, persist: true, senderr: true, tls: '', proxy: '', authType: '',
+        type: 'http request',
+        method: 'GET',
+        ret: 'obj',
+        paytoqs: 'ignore',
+        url,
+        persist: true,
+        senderr: true,
+        tls: '',
+        proxy: '',
+        authType: '',
         headers: Object.entries(headers).map(([name, value]) => ({ keyType: 'other', keyValue: name, valueType: 'other', valueValue: value })),
       }),
     },

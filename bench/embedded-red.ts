@@ -49,7 +49,7 @@ export async function startEmbeddedNodeRed(flows: FlowNode[], credentials: Recor
   await RED.start();
   // The flows start after RED.start resolves: wait until the last node is there.
   const last = flows[flows.length - 1].id;
-  for (const until = Date.now() + 10_000; !RED.nodes.getNode(last); ) {
+  for (const until = Date.now() + 10_000; !RED.nodes.getNode(last);) {
     if (Date.now() > until) throw new Error('the bench flow did not start');
     await new Promise((resolve) => setTimeout(resolve, 20));
   }

@@ -4,7 +4,6 @@ import type { StandInProcess } from './stand-in-process';
 import { startEmbeddedNodeRed } from './embedded-red';
 import { delay, round, summarise } from './stats';
 
-
 const heap = () => {
   (globalThis as { gc?: () => void }).gc?.();
   return process.memoryUsage().heapUsed;

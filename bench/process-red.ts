@@ -45,18 +45,22 @@ export async function startProcessNodeRed(standIn: StandInProcess, env: NodeJS.P
   installBareNode(userDir);
   const { config, credentials, nodes } = contenderFlow(standIn, [['answer']]);
   const variants = Object.keys(nodes) as Variant[];
-  writeFlows(userDir, [
-    ...config,
-    ...variants.flatMap((variant) => [
-      { id: `in-${variant}`, type: 'http in', ...ON_TAB, url: `/bench/${variant}`, method: 'get', upload: false, swaggerDoc: '', wires: [[variant]] },
-      nodes[variant],
-    ]),
-    { id: 'answer', type: 'http response', ...ON_TAB, statusCode: '', headers: {}, wires: [] },
-    // An error answers 500 with its message, so that the driver fails instead of waiting.
-    { id: 'catcher', type: 'catch', ...ON_TAB, scope: null, uncaught: false, wires: [['error-text']] },
-    { id: 'error-text', type: 'change', ...ON_TAB, rules: [{ t: 'set', p: 'payload', pt: 'msg', to: 'error.message', tot: 'msg' }], wires: [['failed']] },
-    { id: 'failed', type: 'http response', ...ON_TAB, statusCode: '500', headers: {}, wires: [] },
-  ], credentials);
+  writeFlows(
+    userDir,
+    [
+      ...config,
+      ...variants.flatMap((variant) => [
+        { id: `in-${variant}`, type: 'http in', ...ON_TAB, url: `/bench/${variant}`, method: 'get', upload: false, swaggerDoc: '', wires: [[variant]] },
+        nodes[variant],
+      ]),
+      { id: 'answer', type: 'http response', ...ON_TAB, statusCode: '', headers: {}, wires: [] },
+      // An error answers 500 with its message, so that the driver fails instead of waiting.
+      { id: 'catcher', type: 'catch', ...ON_TAB, scope: null, uncaught: false, wires: [['error-text']] },
+      { id: 'error-text', type: 'change', ...ON_TAB, rules: [{ t: 'set', p: 'payload', pt: 'msg', to: 'error.message', tot: 'msg' }], wires: [['failed']] },
+      { id: 'failed', type: 'http response', ...ON_TAB, statusCode: '500', headers: {}, wires: [] },
+    ],
+    credentials,
+  );
   const nodeRed = await startNodeRed({ userDir, env, settings: { credentialSecret: false } }).catch((error: unknown) => {
     fs.rmSync(work, { recursive: true, force: true });
     throw error;

@@ -65,7 +65,10 @@ async function main(): Promise<void> {
   const file = path.join(dir, `profile-${new Date().toISOString().replace(/[:.]/g, '-')}.cpuprofile`);
   const hook = path.join(__dirname, 'cpu-profile-hook.js');
   const standIn = await startStandInProcess();
-  const red = await startProcessNodeRed(standIn, { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${JSON.stringify(hook)}`, PLEX_BENCH_CPU_PROFILE: file }).catch(async (error: unknown) => {
+  const red = await startProcessNodeRed(standIn, {
+    NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --require ${JSON.stringify(hook)}`,
+    PLEX_BENCH_CPU_PROFILE: file,
+  }).catch(async (error: unknown) => {
     await standIn.stop();
     throw error;
   });
@@ -85,12 +88,21 @@ async function main(): Promise<void> {
       fs.renameSync(file, written);
       const figures = perCall(JSON.parse(fs.readFileSync(written, 'utf8')) as Profile, latencies.length);
       measured.push({ variant, ...figures });
-      console.log(`${variant}, 32 in flight: ${latencies.length} calls in ${(elapsedMs / 1000).toFixed(1)} s (${Math.round((latencies.length / elapsedMs) * 1000)}/s); written to ${path.relative(process.cwd(), written)}`);
+      console.log(
+        `${variant}, 32 in flight: ${latencies.length} calls in ${(elapsedMs / 1000).toFixed(1)} s (${Math.round((latencies.length / elapsedMs) * 1000)}/s); written to ${path.relative(process.cwd(), written)}`,
+      );
     }
     const us = (value = 0) => value.toFixed(1);
-    const owners = [...new Set(measured.flatMap((each) => [...each.byOwner.keys()]))].sort((a, b) => (measured[0].byOwner.get(b) ?? 0) - (measured[0].byOwner.get(a) ?? 0));
+    const owners = [...new Set(measured.flatMap((each) => [...each.byOwner.keys()]))].sort(
+      (a, b) => (measured[0].byOwner.get(b) ?? 0) - (measured[0].byOwner.get(a) ?? 0),
+    );
     console.log('\ntime of the node-red process per call (µs), by owner of the code it ran ((idle): waiting)');
-    console.log(formatColumns(['owner', ...variants], owners.map((who) => [who, ...measured.map((each) => us(each.byOwner.get(who)))])));
+    console.log(
+      formatColumns(
+        ['owner', ...variants],
+        owners.map((who) => [who, ...measured.map((each) => us(each.byOwner.get(who)))]),
+      ),
+    );
     for (const { variant, byFunction } of measured) {
       console.log(`\ntop functions of ${variant} (self time per call, µs)`);
       for (const [key, value] of [...byFunction].sort((a, b) => b[1] - a[1]).slice(0, 30)) console.log(`  ${us(value).padStart(6)}  ${key}`);
@@ -101,7 +113,10 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(() => process.exit(0), (error) => {
-  console.error(error);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (error) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

@@ -131,9 +131,11 @@ async function flip(standIn: PlexStandIn, request: Extract<Request, { type: 'fli
     sentAt.push(performance.timeOrigin + performance.now());
     standIn.playback.tick(session.sessionKey, 0); // tells the session's state as it is now
   };
-  for (let i = 0; i < request.count; ) {
+  for (let i = 0; i < request.count;) {
     // Paced: every notification due by now; unpaced: a batch, then the event loop breathes.
-    const due = request.perSecond ? Math.min(request.count, Math.floor(((performance.now() - started) / 1000) * request.perSecond) + 1) : Math.min(request.count, i + 500);
+    const due = request.perSecond
+      ? Math.min(request.count, Math.floor(((performance.now() - started) / 1000) * request.perSecond) + 1)
+      : Math.min(request.count, i + 500);
     for (; i < due; i++) send(i);
     await new Promise((resolve) => (request.perSecond ? setTimeout(resolve, 1) : setImmediate(resolve)));
   }

@@ -34,7 +34,10 @@ export async function benchStartup(runs = 5) {
       withTimes.push(await startMs(withPackage));
     }
     const installed = path.join(withPackage, 'node_modules');
-    const dependencies = fs.readdirSync(installed).flatMap((entry) => (entry.startsWith('@') ? fs.readdirSync(path.join(installed, entry)).map((sub) => `${entry}/${sub}`) : [entry])).filter((name) => !name.startsWith('.'));
+    const dependencies = fs
+      .readdirSync(installed)
+      .flatMap((entry) => (entry.startsWith('@') ? fs.readdirSync(path.join(installed, entry)).map((sub) => `${entry}/${sub}`) : [entry]))
+      .filter((name) => !name.startsWith('.'));
     return {
       bareStartMs: median(bareTimes),
       withPackageStartMs: median(withTimes),
@@ -42,7 +45,8 @@ export async function benchStartup(runs = 5) {
       tarballKiB: round(fs.statSync(tarball).size / 1024, 1),
       installedKiB: round(du(installed) / 1024, 0),
       packagesInstalled: dependencies.length - 1,
-      directDependencies: Object.keys(JSON.parse(fs.readFileSync(path.join(installed, '@plexauth', 'node-red-plex-auth', 'package.json'), 'utf8')).dependencies).length,
+      directDependencies: Object.keys(JSON.parse(fs.readFileSync(path.join(installed, '@plexauth', 'node-red-plex-auth', 'package.json'), 'utf8')).dependencies)
+        .length,
     };
   } finally {
     fs.rmSync(work, { recursive: true, force: true });

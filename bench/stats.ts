@@ -12,7 +12,10 @@ export function summarise(values: number[]): { p50: number; p99: number; max: nu
 }
 
 export function median(values: number[]): number {
-  return percentile([...values].sort((a, b) => a - b), 50);
+  return percentile(
+    [...values].sort((a, b) => a - b),
+    50,
+  );
 }
 
 /** The least, the median and the greatest of several rounds' figures. */
@@ -52,6 +55,10 @@ export function formatTable(rows: Row[]): string {
 /** A text table: a header line, a rule, then the cells padded to their column's width. */
 export function formatColumns(header: string[], cells: string[][]): string {
   const widths = header.map((title, i) => Math.max(title.length, ...cells.map((cell) => cell[i].length)));
-  const line = (cell: string[]) => cell.map((text, i) => text.padEnd(widths[i])).join('  ').trimEnd();
+  const line = (cell: string[]) =>
+    cell
+      .map((text, i) => text.padEnd(widths[i]))
+      .join('  ')
+      .trimEnd();
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)].join('\n');
 }

@@ -122,10 +122,19 @@ function summariseRounds(concurrency: number, measured: Record<Contender, RoundF
   const figures = Object.fromEntries(
     CONTENDERS.map((contender) => [
       contender,
-      { p50Ms: spread(of(contender, 'p50Ms'), 3), p99Ms: spread(of(contender, 'p99Ms'), 3), callsPerSecond: spread(of(contender, 'callsPerSecond'), 0), rounds: measured[contender] },
+      {
+        p50Ms: spread(of(contender, 'p50Ms'), 3),
+        p99Ms: spread(of(contender, 'p99Ms'), 3),
+        callsPerSecond: spread(of(contender, 'callsPerSecond'), 0),
+        rounds: measured[contender],
+      },
     ]),
   ) as Record<Contender, ContenderFigures>;
-  const perRound = (to: Contender, figure: 'p50Ms' | 'callsPerSecond') => spread(measured.ours.map((ours, turn) => ours[figure] / measured[to][turn][figure]), 3);
+  const perRound = (to: Contender, figure: 'p50Ms' | 'callsPerSecond') =>
+    spread(
+      measured.ours.map((ours, turn) => ours[figure] / measured[to][turn][figure]),
+      3,
+    );
   const ratios = (to: Contender): Ratios => ({ p50: perRound(to, 'p50Ms'), rate: perRound(to, 'callsPerSecond') });
   return { concurrency, figures, vsBare: ratios('bare'), vsHttpRequest: ratios('http-request') };
 }
@@ -137,7 +146,17 @@ async function startEmbedded(standIn: StandInProcess): Promise<{ calls: Record<V
   const flow = [
     ...config,
     ...variants.flatMap((variant) => [
-      { id: `in-${variant}`, type: 'inject', ...ON_TAB, props: [{ p: 'payload' }], payload: '', payloadType: 'date', repeat: '', once: false, wires: [[variant]] },
+      {
+        id: `in-${variant}`,
+        type: 'inject',
+        ...ON_TAB,
+        props: [{ p: 'payload' }],
+        payload: '',
+        payloadType: 'date',
+        repeat: '',
+        once: false,
+        wires: [[variant]],
+      },
       nodes[variant],
     ]),
     // Ends of the chains: an inactive debug node drops the msg; its input is where the driver listens.
@@ -156,13 +175,15 @@ async function startEmbedded(standIn: StandInProcess): Promise<{ calls: Record<V
     waiting.get(seq)?.reject(new Error(`flow: ${error?.message}`));
   });
   let seq = 0;
-  const call = (variant: Variant): Call => () => {
-    const id = ++seq;
-    return new Promise<void>((resolve, reject) => {
-      waiting.set(id, { resolve, reject });
-      node(`in-${variant}`).receive({ seq: id });
-    }).finally(() => waiting.delete(id));
-  };
+  const call =
+    (variant: Variant): Call =>
+    () => {
+      const id = ++seq;
+      return new Promise<void>((resolve, reject) => {
+        waiting.set(id, { resolve, reject });
+        node(`in-${variant}`).receive({ seq: id });
+      }).finally(() => waiting.delete(id));
+    };
   return { calls: Object.fromEntries(variants.map((variant) => [variant, call(variant)])) as Record<Variant, Call>, stop: () => red.stop() };
 }
 
@@ -186,7 +207,8 @@ const SET_UP_TITLES: Record<SetUp, string> = { embedded: 'embedded Node-RED, inj
 /** Both set-ups side by side: each figure as the median of its rounds, with their min–max. */
 export function formatThroughput(results: ThroughputResult[]): string {
   const at = (result: ThroughputResult, concurrency: number) => result.loads.find((each) => each.concurrency === concurrency)!;
-  const shown = ({ min, median, max }: Spread, digits: number, prefix = '') => `${prefix}${median.toFixed(digits)} (${min.toFixed(digits)}–${max.toFixed(digits)})`;
+  const shown = ({ min, median, max }: Spread, digits: number, prefix = '') =>
+    `${prefix}${median.toFixed(digits)} (${min.toFixed(digits)}–${max.toFixed(digits)})`;
   type Line = { measure: string; cell: (result: ThroughputResult) => string; target?: string; met?: (result: ThroughputResult) => boolean };
   const ratio = (measure: string, concurrency: number, pick: (load: LoadResult) => Spread, target: string, met: (median: number) => boolean): Line => ({
     measure,
@@ -195,12 +217,42 @@ export function formatThroughput(results: ThroughputResult[]): string {
     met: (result) => met(pick(at(result, concurrency)).median),
   });
   const lines: Line[] = [
-    ratio('ours / bare node, p50 at 1 in flight', 1, (load) => load.vsBare.p50, '≤ ×1.10', (median) => median <= 1.1),
-    ratio('ours / bare node, calls/s at 32 in flight', 32, (load) => load.vsBare.rate, '≥ ×0.90', (median) => median >= 0.9),
-    ratio('ours / http request node, p50 at 1 in flight', 1, (load) => load.vsHttpRequest.p50, '≤ ×0.85', (median) => median <= 0.85),
-    ratio('ours / http request node, calls/s at 32 in flight', 32, (load) => load.vsHttpRequest.rate, '≥ ×1.15', (median) => median >= 1.15),
-    ...CONTENDERS.map((contender): Line => ({ measure: `p50 at 1 in flight, ms: ${contender}`, cell: (result) => shown(at(result, 1).figures[contender].p50Ms, 3) })),
-    ...CONTENDERS.map((contender): Line => ({ measure: `calls/s at 32 in flight: ${contender}`, cell: (result) => shown(at(result, 32).figures[contender].callsPerSecond, 0) })),
+    ratio(
+      'ours / bare node, p50 at 1 in flight',
+      1,
+      (load) => load.vsBare.p50,
+      '≤ ×1.10',
+      (median) => median <= 1.1,
+    ),
+    ratio(
+      'ours / bare node, calls/s at 32 in flight',
+      32,
+      (load) => load.vsBare.rate,
+      '≥ ×0.90',
+      (median) => median >= 0.9,
+    ),
+    ratio(
+      'ours / http request node, p50 at 1 in flight',
+      1,
+      (load) => load.vsHttpRequest.p50,
+      '≤ ×0.85',
+      (median) => median <= 0.85,
+    ),
+    ratio(
+      'ours / http request node, calls/s at 32 in flight',
+      32,
+      (load) => load.vsHttpRequest.rate,
+      '≥ ×1.15',
+      (median) => median >= 1.15,
+    ),
+    ...CONTENDERS.map((contender): Line => ({
+      measure: `p50 at 1 in flight, ms: ${contender}`,
+      cell: (result) => shown(at(result, 1).figures[contender].p50Ms, 3),
+    })),
+    ...CONTENDERS.map((contender): Line => ({
+      measure: `calls/s at 32 in flight: ${contender}`,
+      cell: (result) => shown(at(result, 32).figures[contender].callsPerSecond, 0),
+    })),
     { measure: 'calls/s at 32 in flight: ours with reuse on (one round)', cell: (result) => String(result.reuseCallsPerSecond) },
     { measure: 'load average (1 min) at start → end', cell: ({ loadAverage }) => `${loadAverage.before} → ${loadAverage.after}` },
   ];

@@ -21,7 +21,9 @@ interface Target {
 }
 
 /** The node types package.json lists for Node-RED. */
-const expectedTypes = Object.keys((JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { 'node-red': { nodes: Record<string, string> } })['node-red'].nodes);
+const expectedTypes = Object.keys(
+  (JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { 'node-red': { nodes: Record<string, string> } })['node-red'].nodes,
+);
 
 const targets: Target[] = [
   { name: 'Node-RED 4.1 on Node.js 20', nodeRed: 'node-red@~4.1.0' },
@@ -72,14 +74,26 @@ async function check(target: Target, tarball: string, work: string, standIn: Ple
   if (!nodeRed) return failures;
   const running = nodeRed;
   await step(`the ${expectedTypes.length} node types load`, async () => {
-    const sets = (await (await running.admin('GET', '/nodes', undefined, { Accept: 'application/json' })).json()) as Array<{ module: string; types: string[]; err?: string }>;
+    const sets = (await (await running.admin('GET', '/nodes', undefined, { Accept: 'application/json' })).json()) as Array<{
+      module: string;
+      types: string[];
+      err?: string;
+    }>;
     const ours = sets.filter((set) => set.module === '@plexauth/node-red-plex-auth');
     const types = ours.flatMap((set) => set.types);
-    if (types.length !== expectedTypes.length || ours.some((set) => set.err)) throw new Error(`loaded ${types.join(', ')} ${ours.map((set) => set.err ?? '').join(' ')}`);
+    if (types.length !== expectedTypes.length || ours.some((set) => set.err))
+      throw new Error(`loaded ${types.join(', ')} ${ours.map((set) => set.err ?? '').join(' ')}`);
   });
   await step('deploy every example', async () => {
     await running.deploy(examples(standIn.url));
-    if (/\[error\]/.test(running.output())) throw new Error(running.output().split('\n').filter((line) => line.includes('[error]')).join('; '));
+    if (/\[error\]/.test(running.output()))
+      throw new Error(
+        running
+          .output()
+          .split('\n')
+          .filter((line) => line.includes('[error]'))
+          .join('; '),
+      );
   });
   await step('PIN flow to a stored token, used by a server node', async () => {
     await running.deploy(checkFlows(standIn.url));

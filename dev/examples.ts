@@ -14,7 +14,10 @@ export function example(name: string): FlowNode[] {
  * after another, Node-RED reuses them), so each id is taken once.
  */
 export function allExamples(): FlowNode[] {
-  const files = fs.readdirSync(path.join(repoRoot, 'examples')).filter((file) => file.endsWith('.json')).sort();
+  const files = fs
+    .readdirSync(path.join(repoRoot, 'examples'))
+    .filter((file) => file.endsWith('.json'))
+    .sort();
   const seen = new Set<unknown>();
   return files.flatMap((file) => example(file.replace(/\.json$/, ''))).filter((node) => !seen.has(node.id) && seen.add(node.id));
 }

@@ -7,7 +7,17 @@ import type { PlexStandIn } from './plex-stand-in';
 
 type FlowNode = Record<string, unknown>;
 
-const inject = (id: string, wire: string, y: number): FlowNode => ({ id, type: 'inject', z: 'tab', props: [{ p: 'payload' }], payload: '', payloadType: 'date', x: 100, y, wires: [[wire]] });
+const inject = (id: string, wire: string, y: number): FlowNode => ({
+  id,
+  type: 'inject',
+  z: 'tab',
+  props: [{ p: 'payload' }],
+  payload: '',
+  payloadType: 'date',
+  x: 100,
+  y,
+  wires: [[wire]],
+});
 /** Prints `text` (a JSONata expression over msg) to Node-RED's log, where a script can read it. */
 const report = (id: string, text: string, y: number): FlowNode[] => [
   { id, type: 'change', z: 'tab', rules: [{ t: 'set', p: 'payload', pt: 'msg', to: text, tot: 'jsonata' }], x: 500, y, wires: [[`${id}-log`]] },
@@ -62,6 +72,9 @@ export async function runTransientToken(nodeRed: NodeRed, standIn: PlexStandIn):
   const seen = standIn.requests.length;
   await nodeRed.inject('transient');
   await waitForLog(nodeRed, /TRANSIENT transient-\w+/, 20_000, from);
-  const call = standIn.requests.slice(seen).filter((r) => r.path.startsWith('/security/token')).pop();
+  const call = standIn.requests
+    .slice(seen)
+    .filter((r) => r.path.startsWith('/security/token'))
+    .pop();
   return call?.headers['x-plex-token'] as string | undefined;
 }

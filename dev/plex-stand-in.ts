@@ -208,7 +208,13 @@ export class PlexStandIn {
     const url = new URL(req.url ?? '/', 'http://stand-in');
     this.requests.push({ method: req.method ?? 'GET', path: url.pathname + url.search, headers: req.headers, at: Date.now() });
     const fault = this.takeFault(`${req.method} ${url.pathname}${url.search}`);
+    if (fault && 'heldUntil' in fault) return void fault.heldUntil.finally(() => this.upgradeNow(req, socket, head));
     if (fault) return applyUpgradeFault(fault, socket);
+    this.upgradeNow(req, socket, head);
+  }
+
+  private upgradeNow(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
+    const url = new URL(req.url ?? '/', 'http://stand-in');
     if (!NOTIFICATIONS_PATH_PATTERN.test(url.pathname)) return applyUpgradeFault({ status: 404, body: '', contentType: 'text/html' }, socket);
     this.playback.upgrade(req, socket, head);
   }
@@ -261,7 +267,7 @@ export class PlexStandIn {
 
   /** Makes a PIN as plex.tv does for POST /api/v2/pins (also for the demo's TV). */
   newPin(options: { clientIdentifier: string; product: string; strong: boolean }): StandInPin {
-    const lifetime = (options.strong ? this.options.strongLifetimeSec ?? 1800 : this.options.codeLifetimeSec ?? 900) * 1000;
+    const lifetime = (options.strong ? (this.options.strongLifetimeSec ?? 1800) : (this.options.codeLifetimeSec ?? 900)) * 1000;
     const now = Date.now();
     const pin: StandInPin = {
       id: this.nextId++,
@@ -323,7 +329,13 @@ export class PlexStandIn {
     this.requests.push(recorded);
     if (this.requests.length > 100_000) this.requests.splice(0, 50_000);
     const fault = this.takeFault(`${req.method} ${url.pathname}${url.search}`);
+    if (fault && 'heldUntil' in fault) return void fault.heldUntil.finally(() => this.readThenAnswer(req, res, url, recorded));
     if (fault) return applyFault(fault, req, res);
+    this.readThenAnswer(req, res, url, recorded);
+  }
+
+  /** Reads the request's body, then gives the normal answer. */
+  private readThenAnswer(req: http.IncomingMessage, res: http.ServerResponse, url: URL, recorded: RecordedRequest): void {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
@@ -337,6 +349,7 @@ export class PlexStandIn {
     });
   }
 
+  /** The normal answer to a request: the route that matches it, or a 404. */
   private answer(req: http.IncomingMessage, res: http.ServerResponse, url: URL, body: string): void {
     const plexValue = (name: string) => (req.headers[name.toLowerCase()] as string | undefined) ?? url.searchParams.get(name) ?? undefined;
     const base = { req, res, url, body, plexValue, token: req.headers['x-plex-token'] as string | undefined, clientId: plexValue('X-Plex-Client-Identifier') };
@@ -398,7 +411,11 @@ export class PlexStandIn {
   async addServer(plan: StandInServerPlan): Promise<StandInServer> {
     const owned = plan.owned ?? true;
     const accessToken = plan.accessToken ?? `server-${randomBytes(10).toString('hex')}`;
-    const standIn = new PlexStandIn({ machineIdentifier: plan.machineIdentifier, friendlyName: plan.name, serverTokens: owned ? this.serverTokens : new Set() });
+    const standIn = new PlexStandIn({
+      machineIdentifier: plan.machineIdentifier,
+      friendlyName: plan.name,
+      serverTokens: owned ? this.serverTokens : new Set(),
+    });
     standIn.serverTokens.add(accessToken);
     await standIn.start();
     const ports: Array<() => number> = [];
@@ -426,14 +443,22 @@ export class PlexStandIn {
         ...deviceDefaults(plan.name, standIn.machineIdentifier),
         provides: 'server',
         ownerId: owned ? null : 8_000_001,
-        sourceTitle: owned ? null : plan.sourceTitle ?? 'a friend',
+        sourceTitle: owned ? null : (plan.sourceTitle ?? 'a friend'),
         accessToken,
         owned,
         presence: plan.presence ?? true,
         connections: plan.connections.map((connection, i) => {
           const protocol = connection.protocol ?? 'http';
           const port = ports[i]();
-          return { protocol, address: '127.0.0.1', port, uri: `${protocol}://127.0.0.1:${port}`, local: connection.local, relay: connection.relay ?? false, IPv6: false };
+          return {
+            protocol,
+            address: '127.0.0.1',
+            port,
+            uri: `${protocol}://127.0.0.1:${port}`,
+            local: connection.local,
+            relay: connection.relay ?? false,
+            IPv6: false,
+          };
         }),
       }),
     };
@@ -465,7 +490,12 @@ export class PlexStandIn {
       name: 'Living Room',
       connections: [{ local: true, protocol: 'https', dead: true }, { local: true }, { local: false }, { local: false, relay: true }],
     });
-    const shared = await this.addServer({ name: "Anna's Server", owned: false, sourceTitle: 'anna', connections: [{ local: true, dead: true }, { local: false }] });
+    const shared = await this.addServer({
+      name: "Anna's Server",
+      owned: false,
+      sourceTitle: 'anna',
+      connections: [{ local: true, dead: true }, { local: false }],
+    });
     this.addClientDevice('Pixel 8');
     return { owned, shared };
   }

@@ -33,7 +33,18 @@ function demoFlows(standIn: PlexStandIn, serverToken: string): FlowNode[] {
     if (node.type === 'plex-server') return { ...node, url: standIn.url, credentials: { token: serverToken } };
     // The demo's plex.tv is the stand-in: its "how to approve" leads there, not to the real app.plex.tv.
     if (node.id === 'signin-link') {
-      return { ...node, rules: [{ t: 'set', p: 'payload', pt: 'msg', to: `"Approve PIN " & payload.code & " at ${approveAt} (the demo's plex.tv), before " & payload.expiresAt`, tot: 'jsonata' }] };
+      return {
+        ...node,
+        rules: [
+          {
+            t: 'set',
+            p: 'payload',
+            pt: 'msg',
+            to: `"Approve PIN " & payload.code & " at ${approveAt} (the demo's plex.tv), before " & payload.expiresAt`,
+            tot: 'jsonata',
+          },
+        ],
+      };
     }
     if (node.id === 'signin-comment') return { ...node, info: `In this demo, plex.tv is a stand-in: approve at ${approveAt}.\n\n${node.info}` };
     return node;
@@ -81,7 +92,9 @@ async function main(): Promise<void> {
 
   process.stdout.write(`\nNode-RED is running at ${nodeRed.url} with the Plex nodes (user directory ${userDir}).\n`);
   if (standIn) {
-    process.stdout.write(`Demo: open "My Plex account" and press Sign in with Plex (or press "make a PIN"), then approve at ${standIn.url}/demo (the stand-in for plex.tv).\n`);
+    process.stdout.write(
+      `Demo: open "My Plex account" and press Sign in with Plex (or press "make a PIN"), then approve at ${standIn.url}/demo (the stand-in for plex.tv).\n`,
+    );
     process.stdout.write(`The same page revokes a token (watch "sign in again", then mend it) and makes the servers take Plex JWTs.\n`);
     process.stdout.write(`Once signed in, link the code of the TV at ${standIn.url}/demo/tv with the "Link a TV's code" flow.\n`);
     process.stdout.write(`Play, pause and stop on the server's players at ${standIn.url}/demo/player: the "Plex lights" flow hears it.\n`);

@@ -27,7 +27,10 @@ export = function (RED: NodeAPI): void {
       RED.comms.publish(signInNeededTopic(node.id), said, signInNeeded);
     };
     node.account?.health.onChange(publish);
-    node.account?.ready.then(() => node.account?.health.signInNeeded && publish(true), () => undefined);
+    node.account?.ready.then(
+      () => node.account?.health.signInNeeded && publish(true),
+      () => undefined,
+    );
 
     node.on('close', (removed: boolean, done: () => void) => {
       if (node.account?.health.signInNeeded) publish(false); // a new node of this id says its own

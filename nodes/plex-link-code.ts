@@ -15,17 +15,20 @@ export = function (RED: NodeAPI): void {
     const flow = new FlowNode(RED, node);
     flow.watchToken(accountNode(RED, config.account)?.account);
 
-    flow.handleInput(async ({ msg, send, signal, status }) => {
-      const account = usableAccount(RED, config.account);
-      // A call about the account itself: with its key device's Plex JWT when it has one.
-      const linked = await account.withPlexTvToken((token, plexTv) => plexTv.linkCode(msg.payload, token, signal));
-      msg.payload = linked;
-      status({ fill: 'green', shape: 'dot', text: statusText(RED, 'linked', { code: linked.code }) });
-      send(msg);
-    }, {
-      // plex.tv's 404 says the code is unknown or expired: the status says so, msg.error keeps the HTTP status.
-      errorStatus: (error) => (error instanceof PlexError && error.status === 404 ? statusText(RED, 'code-unknown') : undefined),
-    });
+    flow.handleInput(
+      async ({ msg, send, signal, status }) => {
+        const account = usableAccount(RED, config.account);
+        // A call about the account itself: with its key device's Plex JWT when it has one.
+        const linked = await account.withPlexTvToken((token, plexTv) => plexTv.linkCode(msg.payload, token, signal));
+        msg.payload = linked;
+        status({ fill: 'green', shape: 'dot', text: statusText(RED, 'linked', { code: linked.code }) });
+        send(msg);
+      },
+      {
+        // plex.tv's 404 says the code is unknown or expired: the status says so, msg.error keeps the HTTP status.
+        errorStatus: (error) => (error instanceof PlexError && error.status === 404 ? statusText(RED, 'code-unknown') : undefined),
+      },
+    );
   }
 
   RED.nodes.registerType('plex-link-code', PlexLinkCode as never);

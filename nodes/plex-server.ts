@@ -1,5 +1,15 @@
 import type { Node, NodeAPI } from 'node-red';
-import { HttpClient, MediaServerClient, PlexError, Reusable, TokenHealth, parseServerUrl, type TlsSettings, type TokenHolder, type TransientToken } from '../src/core';
+import {
+  HttpClient,
+  MediaServerClient,
+  PlexError,
+  Reusable,
+  TokenHealth,
+  parseServerUrl,
+  type TlsSettings,
+  type TokenHolder,
+  type TransientToken,
+} from '../src/core';
 import { t } from './lib/i18n';
 import { accountNode } from './lib/config-nodes';
 import { followServer, type ServerFollower } from './lib/server-follower';
@@ -37,7 +47,13 @@ export = function (RED: NodeAPI): void {
       parseServerUrl(config.url); // first: an unusable url is an error even when an address was found before
       if (machineIdentifier) {
         follower = followServer(RED, {
-          nodeId: node.id, configuredUrl: config.url, machineIdentifier, tls, account, accountId: config.account, warn: (text) => node.warn(text),
+          nodeId: node.id,
+          configuredUrl: config.url,
+          machineIdentifier,
+          tls,
+          account,
+          accountId: config.account,
+          warn: (text) => node.warn(text),
         });
       }
       const client = new MediaServerClient(follower?.startUrl ?? config.url, account.identity, http, follower);

@@ -23,7 +23,10 @@ export = function (RED: NodeAPI): void {
       let answer;
       if (reuse) {
         // Not stopped by this node's signal: other nodes of the server may wait for the same call. Kept per token it was made with.
-        answer = await untilAborted(server.withToken((token) => server.transientTokens.get(token, () => server.client.transientToken(token))), signal);
+        answer = await untilAborted(
+          server.withToken((token) => server.transientTokens.get(token, () => server.client.transientToken(token))),
+          signal,
+        );
       } else {
         answer = await server.withToken((token) => server.client.transientToken(token, signal));
       }

@@ -6,7 +6,9 @@ import { after, before, mock } from 'node:test';
 const root = path.resolve(__dirname, '..', '..');
 
 /** The package's node types and their compiled modules, as package.json lists them for Node-RED: a new node is tested everywhere at once. */
-export const nodeModules: Readonly<Record<string, string>> = (JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { 'node-red': { nodes: Record<string, string> } })['node-red'].nodes;
+export const nodeModules: Readonly<Record<string, string>> = (
+  JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { 'node-red': { nodes: Record<string, string> } }
+)['node-red'].nodes;
 
 /** Every node type of the package: config nodes first, as package.json lists them. */
 export const nodeTypes = Object.keys(nodeModules);
@@ -85,12 +87,12 @@ async function step(ms: number, busy?: () => boolean): Promise<number> {
  * the steps. Without `busy`, a request in flight sees a few steps: short next to HTTP time limits.
  */
 export async function advance(ms: number, { stepMs = 100, busy }: ClockSteps = {}): Promise<void> {
-  for (let moved = 0; moved < ms; ) moved += await step(Math.min(stepMs, ms - moved), busy);
+  for (let moved = 0; moved < ms;) moved += await step(Math.min(stepMs, ms - moved), busy);
 }
 
 /** Moves a mocked clock on, as advance() does, until `done()` holds. */
 export async function advanceUntil(done: () => boolean, { stepMs = 100, busy, limitMs = 120_000 }: ClockSteps = {}): Promise<void> {
-  for (let moved = 0; !done(); ) {
+  for (let moved = 0; !done();) {
     if (moved >= limitMs) throw new Error(`still not done after ${limitMs} ms on the mocked clock`);
     moved += await step(stepMs, busy);
   }

@@ -6,7 +6,7 @@ import { ITEMS, PLAYERS, USERS, type StandInItem, type StandInPlayer, type Stand
 /** What the player page's buttons start: who plays what, where. */
 const PLAYS: Record<string, { label: string; item: StandInItem; user: StandInUserPlan; player: StandInPlayer }> = {
   movie: { label: 'Alex plays a movie on the Living Room TV', item: ITEMS.movie, user: USERS.owner, player: PLAYERS.livingRoom },
-  kids: { label: "The kids play an episode on their tablet", item: ITEMS.episode, user: USERS.kids, player: PLAYERS.kidsTablet },
+  kids: { label: 'The kids play an episode on their tablet', item: ITEMS.episode, user: USERS.kids, player: PLAYERS.kidsTablet },
   track: { label: 'Alex plays music on the phone, away from home', item: ITEMS.track, user: USERS.owner, player: PLAYERS.phone },
 };
 /** How long the server is away when the page restarts it. */
@@ -26,7 +26,10 @@ export function demoRoutes(standIn: PlexStandIn): Route[] {
         const code = (new URLSearchParams(body).get('code') ?? '').trim().toUpperCase();
         const pin = [...standIn.pins.values()].find((each) => !each.strong && each.code === code && Date.now() < each.expiresAt);
         if (pin) standIn.approve(pin.id, 'demo-user');
-        page(res, linkPage(pin ? `Linked: ${pin.product || 'the device'} is signed in as demo-user.` : `No code ${code} is waiting (codes last a few minutes).`));
+        page(
+          res,
+          linkPage(pin ? `Linked: ${pin.product || 'the device'} is signed in as demo-user.` : `No code ${code} is waiting (codes last a few minutes).`),
+        );
       },
     },
     {
@@ -118,11 +121,15 @@ export function demoRoutes(standIn: PlexStandIn): Route[] {
 
 function serversTable(standIn: PlexStandIn): string {
   if (!standIn.servers.size) return '';
-  const rows = [...standIn.servers.values()].map((server) => {
-    const device = server.device() as { connections: Array<{ uri: string }> };
-    return `<tr><td>${escapeHtml(server.name)}</td><td><code>${server.standIn.machineIdentifier.slice(0, 12)}…</code></td><td>${device.connections.map((c) => escapeHtml(c.uri)).join('<br>')}</td>`
-      + `<td><form method="post" action="/demo/move/${server.standIn.machineIdentifier}"><button type="submit">Move to new ports</button></form></td></tr>`;
-  }).join('');
+  const rows = [...standIn.servers.values()]
+    .map((server) => {
+      const device = server.device() as { connections: Array<{ uri: string }> };
+      return (
+        `<tr><td>${escapeHtml(server.name)}</td><td><code>${server.standIn.machineIdentifier.slice(0, 12)}…</code></td><td>${device.connections.map((c) => escapeHtml(c.uri)).join('<br>')}</td>` +
+        `<td><form method="post" action="/demo/move/${server.standIn.machineIdentifier}"><button type="submit">Move to new ports</button></form></td></tr>`
+      );
+    })
+    .join('');
   return `<h2>Servers of the account</h2><table><tr><th>name</th><th>machineIdentifier</th><th>connections</th><th></th></tr>${rows}</table>`;
 }
 
@@ -152,9 +159,11 @@ sign-in link names is marked), or revoke a token as "sign out of all devices" on
 and then mend it. Or play <a href="/demo/tv">a TV that shows a code</a> for a plex-link-code node to link, or
 <a href="/demo/player">players on the Plex server</a> for a plex-events node to hear.</p>
 <table><tr><th>PIN id</th><th>code</th><th>product</th><th>expires in</th><th></th></tr>${rows || '<tr><td colspan="5">No PIN is waiting. Make one with Sign in with Plex or a plex-pin node.</td></tr>'}</table>
-<h2>Plex JWTs at the servers</h2><p>${jwts
-    ? 'The servers take Plex JWTs (the day Plex ships it). <form method="post" action="/demo/jwt/off"><button type="submit">Refuse them again, as today</button></form>'
-    : 'The servers refuse Plex JWTs, as real ones do today. <form method="post" action="/demo/jwt/on"><button type="submit">Take them (the cutover)</button></form>'}
+<h2>Plex JWTs at the servers</h2><p>${
+    jwts
+      ? 'The servers take Plex JWTs (the day Plex ships it). <form method="post" action="/demo/jwt/off"><button type="submit">Refuse them again, as today</button></form>'
+      : 'The servers refuse Plex JWTs, as real ones do today. <form method="post" action="/demo/jwt/on"><button type="submit">Take them (the cutover)</button></form>'
+  }
 A "Plex JWT" account moves a server to its JWT at the next check (Check now in the server's dialog), and back at once when it is refused.</p>
 ${serversTable(standIn)}
 <script>var code = new URLSearchParams(location.hash.replace(/^#!?\\??/, '')).get('code');
@@ -189,15 +198,26 @@ function tvPage(standIn: PlexStandIn, pin: StandInPin): string {
 /** Players on the server: start, pause, stop what plays, and make the server restart, for a plex-events node to hear. */
 function playerPage(standIn: PlexStandIn): string {
   const button = (action: string, label: string) => `<form method="post" action="${action}"><button type="submit">${escapeHtml(label)}</button></form>`;
-  const rows = [...standIn.playback.sessions.values()].map((session) => {
-    const key = session.sessionKey;
-    const toggle = session.state === 'playing' ? button(`/demo/player/session/${key}/pause`, 'Pause') : button(`/demo/player/session/${key}/resume`, 'Play');
-    const what = [session.item.grandparentTitle, session.item.title].filter(Boolean).join(': ');
-    const actions = [toggle, button(`/demo/player/session/${key}/buffer`, 'Buffer'), button(`/demo/player/session/${key}/tick`, '+10 s'), button(`/demo/player/session/${key}/stop`, 'Stop')].join('');
-    return `<tr><td>${key}</td><td>${escapeHtml(session.user.title)}</td><td>${escapeHtml(what)}</td><td>${escapeHtml(session.player.title)}</td>`
-      + `<td>${session.state}</td><td>${Math.round(session.viewOffset / 1000)} s</td><td class="actions">${actions}</td></tr>`;
-  }).join('');
-  const starts = Object.entries(PLAYS).map(([name, play]) => button(`/demo/player/play/${name}`, play.label)).join('');
+  const rows = [...standIn.playback.sessions.values()]
+    .map((session) => {
+      const key = session.sessionKey;
+      const toggle = session.state === 'playing' ? button(`/demo/player/session/${key}/pause`, 'Pause') : button(`/demo/player/session/${key}/resume`, 'Play');
+      const what = [session.item.grandparentTitle, session.item.title].filter(Boolean).join(': ');
+      const actions = [
+        toggle,
+        button(`/demo/player/session/${key}/buffer`, 'Buffer'),
+        button(`/demo/player/session/${key}/tick`, '+10 s'),
+        button(`/demo/player/session/${key}/stop`, 'Stop'),
+      ].join('');
+      return (
+        `<tr><td>${key}</td><td>${escapeHtml(session.user.title)}</td><td>${escapeHtml(what)}</td><td>${escapeHtml(session.player.title)}</td>` +
+        `<td>${session.state}</td><td>${Math.round(session.viewOffset / 1000)} s</td><td class="actions">${actions}</td></tr>`
+      );
+    })
+    .join('');
+  const starts = Object.entries(PLAYS)
+    .map(([name, play]) => button(`/demo/player/play/${name}`, play.label))
+    .join('');
   const sockets = standIn.playback.sockets;
   return `<!doctype html><html><head><meta charset="utf-8"><title>Plex stand-in: players</title>
 <style>body{font-family:sans-serif;margin:2em}td,th{padding:.3em .8em;text-align:left}form{display:inline-block;margin:0 .3em .3em 0}.ok{color:green}</style></head>

@@ -40,7 +40,10 @@ export class PlexTvSigner {
     return Promise.all(this.keys.map(async ({ kid, privateKey }) => ({ ...(await exportJWK(createPublicKey(privateKey))), kid, alg: 'EdDSA', use: 'sig' })));
   }
 
-  async sign(jose: Jose, claims: { clientId: string; kid: string; nonce: string; user: StandInUser; lifetimeSec: number }): Promise<{ token: string; expiresAt: number }> {
+  async sign(
+    jose: Jose,
+    claims: { clientId: string; kid: string; nonce: string; user: StandInUser; lifetimeSec: number },
+  ): Promise<{ token: string; expiresAt: number }> {
     const signer = this.keys[this.keys.length - 1];
     const { user } = claims;
     const now = Math.floor(Date.now() / 1000);
@@ -100,7 +103,15 @@ export async function serverScopedJwt(standIn: PlexStandIn, machineIdentifier: s
   const key = `${machineIdentifier}|${user.id}`;
   let token = standIn.serverScopedJwts.get(key);
   if (!token) {
-    token = (await standIn.signer.sign(await loadJose(), { clientId: machineIdentifier, kid: `server-${machineIdentifier}`, nonce: randomUUID(), user, lifetimeSec: standIn.jwtLifetimeSec })).token;
+    token = (
+      await standIn.signer.sign(await loadJose(), {
+        clientId: machineIdentifier,
+        kid: `server-${machineIdentifier}`,
+        nonce: randomUUID(),
+        user,
+        lifetimeSec: standIn.jwtLifetimeSec,
+      })
+    ).token;
     standIn.serverScopedJwts.set(key, token);
   }
   serverTokens.add(token);

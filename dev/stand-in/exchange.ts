@@ -29,7 +29,11 @@ export interface Route {
 
 /** A refusal with Plex's status, code and words, thrown by a route and answered as Plex's JSON error. */
 export class Refusal extends Error {
-  constructor(readonly status: number, readonly plexCode: number, message: string) {
+  constructor(
+    readonly status: number,
+    readonly plexCode: number,
+    message: string,
+  ) {
     super(message);
   }
 }

@@ -3,8 +3,15 @@ import http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { randomInt } from 'node:crypto';
 
-/** How to answer one request instead of the normal answer. */
-export type Fault =
+/** How to answer one request instead of the normal answer: a wrong answer, or the right one late. */
+export type Fault = WrongAnswer | HeldAnswer;
+
+/** The normal answer, once `heldUntil` settles: plex.tv as slow as a test wants. */
+export interface HeldAnswer {
+  heldUntil: Promise<unknown>;
+}
+
+export type WrongAnswer =
   | { status: number; body?: string; contentType?: string; headers?: Record<string, string> }
   | { hang: true }
   | { reset: true }
@@ -15,11 +22,17 @@ export type Fault =
 export function passingFault(): Fault {
   const pick = randomInt(3);
   if (pick === 0) return { status: 503, body: '<html><head><title>503 Service Unavailable</title></head></html>', contentType: 'text/html' };
-  if (pick === 1) return { status: 429, body: '{"errors":[{"code":1003,"message":"API rate limit exceeded"}]}', contentType: 'application/json', headers: { 'Retry-After': '1' } };
+  if (pick === 1)
+    return {
+      status: 429,
+      body: '{"errors":[{"code":1003,"message":"API rate limit exceeded"}]}',
+      contentType: 'application/json',
+      headers: { 'Retry-After': '1' },
+    };
   return { reset: true };
 }
 
-export function applyFault(fault: Fault, req: http.IncomingMessage, res: http.ServerResponse): void {
+export function applyFault(fault: WrongAnswer, req: http.IncomingMessage, res: http.ServerResponse): void {
   if ('hang' in fault) return; // never answer; stop() ends the socket
   if ('reset' in fault) {
     req.socket.destroy();
@@ -56,12 +69,16 @@ function streamBytes(res: http.ServerResponse, bytes: number, contentType: strin
 }
 
 /** The same fault for an upgrade request (a WebSocket), where there is no response object: written on the socket. */
-export function applyUpgradeFault(fault: Fault, socket: Duplex): void {
+export function applyUpgradeFault(fault: WrongAnswer, socket: Duplex): void {
   if ('hang' in fault) return;
   if ('reset' in fault || 'bytes' in fault) return void socket.destroy();
   const status = fault.status ?? 302;
   const headers = 'redirect' in fault ? { Location: fault.redirect } : { 'Content-Type': fault.contentType ?? 'application/json', ...fault.headers };
-  const body = 'body' in fault ? fault.body ?? '' : '';
+  const body = 'body' in fault ? (fault.body ?? '') : '';
   const lines = Object.entries(headers).map(([name, value]) => `${name}: ${value}`);
-  socket.end([`HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? ''}`, ...lines, 'Connection: close', `Content-Length: ${Buffer.byteLength(body)}`, '', body].join('\r\n'));
+  socket.end(
+    [`HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? ''}`, ...lines, 'Connection: close', `Content-Length: ${Buffer.byteLength(body)}`, '', body].join(
+      '\r\n',
+    ),
+  );
 }

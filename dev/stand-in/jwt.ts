@@ -13,7 +13,8 @@ const SIGNATURE_FAILED = 'Signature Verification Failed';
 /** A public Ed25519 JWK from a request body, or a 400. */
 function publicJwkOf(value: unknown): StandInJwk {
   const jwk = value as Partial<StandInJwk> | undefined;
-  const valid = jwk?.kty === 'OKP' && jwk.crv === 'Ed25519' && typeof jwk.x === 'string' && /^[\w-]{43}$/.test(jwk.x) && typeof jwk.kid === 'string' && jwk.kid !== '';
+  const valid =
+    jwk?.kty === 'OKP' && jwk.crv === 'Ed25519' && typeof jwk.x === 'string' && /^[\w-]{43}$/.test(jwk.x) && typeof jwk.kid === 'string' && jwk.kid !== '';
   if (!valid || 'd' in jwk!) throw new Refusal(400, 1000, 'jwk must be a public Ed25519 JWK with a kid');
   return jwk as StandInJwk;
 }
@@ -152,4 +153,3 @@ export function jwtRoutes(standIn: PlexStandIn): Route[] {
     },
   ];
 }
-

@@ -37,7 +37,9 @@ export function mediaServerRoutes(standIn: PlexStandIn): Route[] {
   return [
     listRoute(standIn, /^\/$/, () => ({ size: 0, friendlyName: standIn.friendlyName, machineIdentifier: standIn.machineIdentifier, version: SERVER_VERSION })),
     listRoute(standIn, /^\/status\/sessions$/, () => list('Metadata', standIn.playback.listed())),
-    listRoute(standIn, /^\/accounts$/, () => list('Account', [{ id: 0, key: '/accounts/0', name: '' }, ...Object.values(USERS).map(({ id, title }) => ({ id, key: `/accounts/${id}`, name: title }))])),
+    listRoute(standIn, /^\/accounts$/, () =>
+      list('Account', [{ id: 0, key: '/accounts/0', name: '' }, ...Object.values(USERS).map(({ id, title }) => ({ id, key: `/accounts/${id}`, name: title }))]),
+    ),
     listRoute(standIn, /^\/devices$/, () => list('Device', standIn.playback.devices())),
     listRoute(standIn, /^\/library\/sections$/, () => list('Directory', LIBRARIES)),
     {

@@ -50,9 +50,30 @@ export const USERS = {
 } satisfies Record<string, StandInUserPlan>;
 
 export const PLAYERS = {
-  livingRoom: { title: 'Living Room TV', product: 'Plex for LG', platform: 'webOS', machineIdentifier: 'player-living-room-tv', address: '192.168.1.31', local: true },
-  kidsTablet: { title: "Kids' Tablet", product: 'Plex for iOS', platform: 'iPadOS', machineIdentifier: 'player-kids-tablet', address: '192.168.1.44', local: true },
-  phone: { title: "Alex's Phone", product: 'Plex for Android', platform: 'Android', machineIdentifier: 'player-alex-phone', address: '198.51.100.23', local: false },
+  livingRoom: {
+    title: 'Living Room TV',
+    product: 'Plex for LG',
+    platform: 'webOS',
+    machineIdentifier: 'player-living-room-tv',
+    address: '192.168.1.31',
+    local: true,
+  },
+  kidsTablet: {
+    title: "Kids' Tablet",
+    product: 'Plex for iOS',
+    platform: 'iPadOS',
+    machineIdentifier: 'player-kids-tablet',
+    address: '192.168.1.44',
+    local: true,
+  },
+  phone: {
+    title: "Alex's Phone",
+    product: 'Plex for Android',
+    platform: 'Android',
+    machineIdentifier: 'player-alex-phone',
+    address: '198.51.100.23',
+    local: false,
+  },
 } satisfies Record<string, StandInPlayer>;
 
 export const LIBRARIES = [
@@ -63,8 +84,26 @@ export const LIBRARIES = [
 
 export const ITEMS = {
   movie: { ratingKey: '1001', type: 'movie', title: 'Big Buck Bunny', librarySectionID: '1', librarySectionTitle: 'Movies', duration: 596_000 },
-  episode: { ratingKey: '2002', type: 'episode', title: 'The Forest', grandparentTitle: 'Nature Walks', parentTitle: 'Season 1', librarySectionID: '2', librarySectionTitle: 'TV Shows', duration: 1_320_000 },
-  track: { ratingKey: '3003', type: 'track', title: 'Clair de Lune', grandparentTitle: 'Debussy', parentTitle: 'Suite bergamasque', librarySectionID: '3', librarySectionTitle: 'Music', duration: 300_000 },
+  episode: {
+    ratingKey: '2002',
+    type: 'episode',
+    title: 'The Forest',
+    grandparentTitle: 'Nature Walks',
+    parentTitle: 'Season 1',
+    librarySectionID: '2',
+    librarySectionTitle: 'TV Shows',
+    duration: 1_320_000,
+  },
+  track: {
+    ratingKey: '3003',
+    type: 'track',
+    title: 'Clair de Lune',
+    grandparentTitle: 'Debussy',
+    parentTitle: 'Suite bergamasque',
+    librarySectionID: '3',
+    librarySectionTitle: 'Music',
+    duration: 300_000,
+  },
 } satisfies Record<string, StandInItem>;
 
 /** How often a playing session's state comes again when nothing changes: Plex repeats it about every 10 s. */
@@ -87,7 +126,9 @@ export class StandInPlayback {
   /** An upgrade request to the notification path, its token checked as every other route of the server checks it. */
   upgrade(req: http.IncomingMessage, socket: Duplex, head: Buffer): void {
     if (!this.admitted(req.headers['x-plex-token'] as string | undefined)) {
-      socket.end('HTTP/1.1 401 Unauthorized\r\nContent-Type: text/html\r\nConnection: close\r\n\r\n<html><head><title>Unauthorized</title></head><body><h1>401 Unauthorized</h1></body></html>');
+      socket.end(
+        'HTTP/1.1 401 Unauthorized\r\nContent-Type: text/html\r\nConnection: close\r\n\r\n<html><head><title>Unauthorized</title></head><body><h1>401 Unauthorized</h1></body></html>',
+      );
       return;
     }
     this.server.handleUpgrade(req, socket, head, (ws) => {
@@ -146,8 +187,18 @@ export class StandInPlayback {
   /** A library scan, as the server tells of one: an activity, then a new item in the timeline. */
   scan(): void {
     const uuid = `scan-${Date.now().toString(36)}`;
-    this.notify({ type: 'activity', size: 1, ActivityNotification: [{ event: 'started', uuid, Activity: { uuid, type: 'library.update.section', title: 'Scanning Movies', progress: 0 } }] });
-    this.notify({ type: 'timeline', size: 1, TimelineEntry: [{ identifier: 'com.plexapp.plugins.library', sectionID: '1', itemID: '1004', type: 1, title: 'Sintel', state: 5, metadataState: 'created' }] });
+    this.notify({
+      type: 'activity',
+      size: 1,
+      ActivityNotification: [{ event: 'started', uuid, Activity: { uuid, type: 'library.update.section', title: 'Scanning Movies', progress: 0 } }],
+    });
+    this.notify({
+      type: 'timeline',
+      size: 1,
+      TimelineEntry: [
+        { identifier: 'com.plexapp.plugins.library', sectionID: '1', itemID: '1004', type: 1, title: 'Sintel', state: 5, metadataState: 'created' },
+      ],
+    });
   }
 
   /** Ends every notification socket at once, as a network drop does. */
@@ -175,7 +226,13 @@ export class StandInPlayback {
 
   /** /devices: every player the stand-in knows. */
   devices(): Array<Record<string, unknown>> {
-    return Object.values(PLAYERS).map((player, index) => ({ id: index + 1, name: player.title, platform: player.platform, clientIdentifier: player.machineIdentifier, createdAt: 1_700_000_000 + index }));
+    return Object.values(PLAYERS).map((player, index) => ({
+      id: index + 1,
+      name: player.title,
+      platform: player.platform,
+      clientIdentifier: player.machineIdentifier,
+      createdAt: 1_700_000_000 + index,
+    }));
   }
 
   private session(sessionKey: string): StandInSession {

@@ -3,9 +3,17 @@ import type { PlexStandIn, StandInPin } from '../plex-stand-in';
 import { Refusal } from './exchange';
 
 const location = {
-  code: 'NL', continent_code: 'EU', country: 'The Netherlands', city: 'Breda', european_union_member: true,
-  time_zone: 'Europe/Amsterdam', postal_code: '4814', in_privacy_restricted_country: false,
-  in_privacy_restricted_region: false, subdivisions: 'North Brabant', coordinates: '51.5869, 4.7471',
+  code: 'NL',
+  continent_code: 'EU',
+  country: 'The Netherlands',
+  city: 'Breda',
+  european_union_member: true,
+  time_zone: 'Europe/Amsterdam',
+  postal_code: '4814',
+  in_privacy_restricted_country: false,
+  in_privacy_restricted_region: false,
+  subdivisions: 'North Brabant',
+  coordinates: '51.5869, 4.7471',
 };
 
 const isoSeconds = (ms: number) => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');

@@ -15,7 +15,11 @@ export function plexTvRoutes(standIn: PlexStandIn): Route[] {
       method: 'POST',
       path: /^\/api\/v2\/pins$/,
       handle(exchange) {
-        const pin = standIn.newPin({ clientIdentifier: requireClientId(exchange), product: exchange.plexValue('X-Plex-Product') ?? '', strong: exchange.url.searchParams.get('strong') === 'true' });
+        const pin = standIn.newPin({
+          clientIdentifier: requireClientId(exchange),
+          product: exchange.plexValue('X-Plex-Product') ?? '',
+          strong: exchange.url.searchParams.get('strong') === 'true',
+        });
         json(exchange.res, 201, pinBody(pin));
       },
     },
@@ -72,7 +76,8 @@ export function plexTvRoutes(standIn: PlexStandIn): Route[] {
           // Asked with a Plex JWT, owned servers are listed with server-scoped JWTs (which real servers refuse).
           for (const device of devices) {
             const server = standIn.servers.get(String(device.clientIdentifier));
-            if (server && device.owned) device.accessToken = await serverScopedJwt(standIn, server.standIn.machineIdentifier, user, server.standIn.serverTokens);
+            if (server && device.owned)
+              device.accessToken = await serverScopedJwt(standIn, server.standIn.machineIdentifier, user, server.standIn.serverTokens);
           }
         }
         json(res, 200, devices);

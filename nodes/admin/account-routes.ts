@@ -8,7 +8,16 @@
 import type { NodeAPI } from 'node-red';
 import type { Request } from 'express';
 import QRCode from 'qrcode';
-import { DEFAULT_DEVICE_NAME, DEFAULT_PLEX_TV_URL, DEFAULT_PRODUCT, HttpClient, PlexError, PlexTvClient, normaliseBaseUrl, type AccountState } from '../../src/core';
+import {
+  DEFAULT_DEVICE_NAME,
+  DEFAULT_PLEX_TV_URL,
+  DEFAULT_PRODUCT,
+  HttpClient,
+  PlexError,
+  PlexTvClient,
+  normaliseBaseUrl,
+  type AccountState,
+} from '../../src/core';
 import { t } from '../lib/i18n';
 import type { RequestHandler } from 'express';
 import { NODE_ID, RouteError, serve } from './http';
@@ -32,7 +41,13 @@ function shownState(state: AccountState): ShownState {
     legacyJwt: state.legacyJwt,
     signInNeeded: state.signInNeeded,
     lastCheck: lastCheck ? { at: new Date(lastCheck.at).toISOString(), ...lastCheck.result } : null,
-    keyDevice: { state: keyDevice.state, clientIdentifier: keyDevice.clientIdentifier ?? null, expiresAt: iso(keyDevice.expiresAt), error: keyDevice.error ?? null, retryAt: iso(keyDevice.retryAt) },
+    keyDevice: {
+      state: keyDevice.state,
+      clientIdentifier: keyDevice.clientIdentifier ?? null,
+      expiresAt: iso(keyDevice.expiresAt),
+      error: keyDevice.error ?? null,
+      retryAt: iso(keyDevice.retryAt),
+    },
   };
 }
 
@@ -134,7 +149,10 @@ export function registerAccountRoutes(RED: NodeAPI): void {
    * identifier. A deployed account signs in where it is deployed: a dialog showing another
    * plex.tv URL is told to deploy that first.
    */
-  route(adminRoutes.startSignIn, write)(async (req) => {
+  route(
+    adminRoutes.startSignIn,
+    write,
+  )(async (req) => {
     const id = accountId(req);
     const asked = targetFromBody(req);
     let askedUrl: string;
@@ -145,14 +163,18 @@ export function registerAccountRoutes(RED: NodeAPI): void {
     }
     const opened = openAccount(RED, id, { undeployed: asked });
     opened.close();
-    if (opened.form !== 'undeployed' && askedUrl !== normaliseBaseUrl(opened.target.url, 'plex.tv URL').href) throw new RouteError(409, t(RED, 'admin.deploy-url-first'));
+    if (opened.form !== 'undeployed' && askedUrl !== normaliseBaseUrl(opened.target.url, 'plex.tv URL').href)
+      throw new RouteError(409, t(RED, 'admin.deploy-url-first'));
     const target = opened.form === 'undeployed' ? asked : opened.target;
     const http = new HttpClient();
     try {
       const plexTv = new PlexTvClient(target.identity, http, target.url);
       const strong = (await plexTv.createPin({ strong: true })).value;
       // plex.tv/link only takes 4-character codes: a second PIN for people who sign in on another device.
-      const link = await plexTv.createPin({ strong: false }).then((pin) => pin.value, () => undefined);
+      const link = await plexTv.createPin({ strong: false }).then(
+        (pin) => pin.value,
+        () => undefined,
+      );
       // The dialog's link and QR code lead to plex.tv's approval page, or a stand-in's own.
       const authUrl = plexTv.approvalPageOf(strong);
       const qrSvg = await qrCodeOf(authUrl);
@@ -173,12 +195,18 @@ export function registerAccountRoutes(RED: NodeAPI): void {
     }
   });
 
-  route(adminRoutes.signInProgress, write)(async (req) => {
+  route(
+    adminRoutes.signInProgress,
+    write,
+  )(async (req) => {
     const { state, username, message } = signInOf(req);
     return { state, username: username ?? null, message: message ?? null };
   });
 
-  route(adminRoutes.cancelSignIn, write)(async (req) => {
+  route(
+    adminRoutes.cancelSignIn,
+    write,
+  )(async (req) => {
     const signIn = signInOf(req);
     sessions.cancel(signIn);
     return { state: signIn.state };
@@ -187,41 +215,62 @@ export function registerAccountRoutes(RED: NodeAPI): void {
   /** Asks plex.tv now whether it takes the account's token; a running account records the answer for its nodes too. */
   route(adminRoutes.checkToken, write)((req) => withAccount(req, async ({ account }) => (await account.checkToken()) ?? { state: 'signed-out' as const }));
 
-  route(adminRoutes.signOut, write)((req) => withAccount(req, async ({ account }) => {
-    account.signOut();
-    return shownState(account.state());
-  }));
+  route(
+    adminRoutes.signOut,
+    write,
+  )((req) =>
+    withAccount(req, async ({ account }) => {
+      account.signOut();
+      return shownState(account.state());
+    }),
+  );
 
   /**
    * "Move to JWT" (or "Try again"): makes the account's key device now, with its classic token,
    * which keeps working. The dialog then saves auth "jwt" and the key device's identifier.
    */
-  route(adminRoutes.moveToJwt, write)((req) => withAccount(req, async ({ account }) => {
-    const asked = bodyOf(req).jwtClientIdentifier;
-    if (asked !== undefined && asked !== '' && (typeof asked !== 'string' || !KEY_DEVICE_ID.test(asked))) throw new RouteError(400, t(RED, 'admin.bad-key-device-id'));
-    if (!account.signedIn) throw new RouteError(409, t(RED, 'admin.not-signed-in'));
-    try {
-      await account.moveToJwt(asked || undefined);
-    } catch (error) {
-      throw error instanceof PlexError ? new RouteError(502, t(RED, 'admin.move-failed', { message: error.message })) : error;
-    }
-    return shownState(account.state());
-  }));
+  route(
+    adminRoutes.moveToJwt,
+    write,
+  )((req) =>
+    withAccount(req, async ({ account }) => {
+      const asked = bodyOf(req).jwtClientIdentifier;
+      if (asked !== undefined && asked !== '' && (typeof asked !== 'string' || !KEY_DEVICE_ID.test(asked)))
+        throw new RouteError(400, t(RED, 'admin.bad-key-device-id'));
+      if (!account.signedIn) throw new RouteError(409, t(RED, 'admin.not-signed-in'));
+      try {
+        await account.moveToJwt(asked || undefined);
+      } catch (error) {
+        throw error instanceof PlexError ? new RouteError(502, t(RED, 'admin.move-failed', { message: error.message })) : error;
+      }
+      return shownState(account.state());
+    }),
+  );
 
   /** "Back to classic": forgets the key device; the classic token goes on. */
-  route(adminRoutes.backToStandard, write)((req) => withAccount(req, async ({ account }) => {
-    await account.backToClassic();
-    return shownState(account.state());
-  }));
+  route(
+    adminRoutes.backToStandard,
+    write,
+  )((req) =>
+    withAccount(req, async ({ account }) => {
+      await account.backToClassic();
+      return shownState(account.state());
+    }),
+  );
 
   /** Links the code a TV or app shows to the account (what plex.tv/link does), from the dialog. */
-  route(adminRoutes.linkCode, write)((req) => withAccount(req, async ({ account }) => {
-    const { code } = bodyOf(req);
-    try {
-      return await account.withPlexTvToken((token, plexTv) => plexTv.linkCode(code, token));
-    } catch (error) {
-      if (error instanceof PlexError && error.kind === 'input') throw new RouteError(400, error.message);
-      throw error;
-    }
-  }));
+  route(
+    adminRoutes.linkCode,
+    write,
+  )((req) =>
+    withAccount(req, async ({ account }) => {
+      const { code } = bodyOf(req);
+      try {
+        return await account.withPlexTvToken((token, plexTv) => plexTv.linkCode(code, token));
+      } catch (error) {
+        if (error instanceof PlexError && error.kind === 'input') throw new RouteError(400, error.message);
+        throw error;
+      }
+    }),
+  );
 }

@@ -42,10 +42,22 @@ function targetOf(settings: AccountSettings): PlexTvTarget {
   return { identity: settings.identity, url: settings.plexTvUrl };
 }
 
-function opened(RED: NodeAPI, id: string, form: AccountForm, target: PlexTvTarget, options: Omit<PlexAccountOptions, 'identity' | 'plexTvUrl' | 'passive' | 'warn'>): OpenedAccount {
+function opened(
+  RED: NodeAPI,
+  id: string,
+  form: AccountForm,
+  target: PlexTvTarget,
+  options: Omit<PlexAccountOptions, 'identity' | 'plexTvUrl' | 'passive' | 'warn'>,
+): OpenedAccount {
   let account: PlexAccount;
   try {
-    account = new PlexAccount({ ...options, identity: target.identity, plexTvUrl: target.url, passive: true, warn: (text) => RED.log.warn(`plex-account ${id}: ${text}`) });
+    account = new PlexAccount({
+      ...options,
+      identity: target.identity,
+      plexTvUrl: target.url,
+      passive: true,
+      warn: (text) => RED.log.warn(`plex-account ${id}: ${text}`),
+    });
   } catch (error) {
     throw new RouteError(409, t(RED, 'admin.plex-tv-url-unusable', { message: (error as Error).message }));
   }
@@ -65,7 +77,13 @@ export function openAccount(RED: NodeAPI, id: string, options: { undeployed?: Pl
   if (running) {
     const node = accountNode(RED, id)!;
     if (!node.account) throw new RouteError(409, t(RED, 'admin.plex-tv-url-unusable', { message: node.configError?.message ?? '' }));
-    return { id, form: 'running', account: node.account, target: { identity: node.account.identity, url: node.account.plexTv.baseUrl.href }, close: () => undefined };
+    return {
+      id,
+      form: 'running',
+      account: node.account,
+      target: { identity: node.account.identity, url: node.account.plexTv.baseUrl.href },
+      close: () => undefined,
+    };
   }
   if (config) {
     const settings = accountSettingsOf(config as PlexAccountConfig, id);

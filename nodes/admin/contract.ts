@@ -23,7 +23,10 @@ export type ParamsOf<Pattern extends string> = Pattern extends `${string}:${infe
 
 /** Body and Answer are given, the pattern's literal type is inferred from the argument. */
 function route<Body, Answer>() {
-  return <Pattern extends string>(method: AdminRoute<Pattern, Body, Answer>['method'], pattern: Pattern): AdminRoute<Pattern, Body, Answer> => ({ method, pattern });
+  return <Pattern extends string>(method: AdminRoute<Pattern, Body, Answer>['method'], pattern: Pattern): AdminRoute<Pattern, Body, Answer> => ({
+    method,
+    pattern,
+  });
 }
 
 /** The path the editor calls: relative (no leading "/"), the only kind of URL the editor adds its admin token to. */

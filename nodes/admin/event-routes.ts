@@ -11,7 +11,12 @@ import { adminRoutes } from './contract';
 import { NODE_ID, RouteError, serve } from './http';
 
 export function registerEventRoutes(RED: NodeAPI): void {
-  serve(RED, 'plex-events', adminRoutes.eventChoices, RED.auth.needsPermission('plex-events.read'))(async (req) => {
+  serve(
+    RED,
+    'plex-events',
+    adminRoutes.eventChoices,
+    RED.auth.needsPermission('plex-events.read'),
+  )(async (req) => {
     const id = String(req.params.id ?? '');
     if (!NODE_ID.test(id)) throw new RouteError(400, t(RED, 'admin.bad-node-id', { what: 'server' }));
     let server;

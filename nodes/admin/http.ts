@@ -9,7 +9,10 @@ export const NODE_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
 /** A refusal the route answers with this status and message. */
 export class RouteError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -21,16 +24,18 @@ export class RouteError extends Error {
  */
 export function jsonRoute(RED: NodeAPI, what: string, handler: (req: Request) => Promise<unknown>): RequestHandler {
   return (req: Request, res: Response) => {
-    handler(req).then(
-      (body) => res.json(body),
-      (error: unknown) => {
-        const status = error instanceof RouteError ? error.status : error instanceof PlexError ? 502 : 500;
-        if (status === 500) RED.log.warn(`${what} admin route: ${(error as Error)?.message ?? String(error)}`);
-        const failure: AdminFailure = { error: (error as Error)?.message ?? String(error) };
-        if (error instanceof PlexError && error.code) failure.code = error.code;
-        res.status(status).json(failure);
-      },
-    ).catch(() => undefined);
+    handler(req)
+      .then(
+        (body) => res.json(body),
+        (error: unknown) => {
+          const status = error instanceof RouteError ? error.status : error instanceof PlexError ? 502 : 500;
+          if (status === 500) RED.log.warn(`${what} admin route: ${(error as Error)?.message ?? String(error)}`);
+          const failure: AdminFailure = { error: (error as Error)?.message ?? String(error) };
+          if (error instanceof PlexError && error.code) failure.code = error.code;
+          res.status(status).json(failure);
+        },
+      )
+      .catch(() => undefined);
   };
 }
 

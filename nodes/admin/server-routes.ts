@@ -34,7 +34,8 @@ export function registerServerRoutes(RED: NodeAPI): void {
   function checkServerId(id: string): void {
     const running = RED.nodes.getNode(id);
     const deployed = deployedConfig(RED, id)?.type;
-    if ((running && running.type !== 'plex-server') || (deployed && deployed !== 'plex-server')) throw new RouteError(404, t(RED, 'admin.unknown-node', { type: 'plex-server' }));
+    if ((running && running.type !== 'plex-server') || (deployed && deployed !== 'plex-server'))
+      throw new RouteError(404, t(RED, 'admin.unknown-node', { type: 'plex-server' }));
   }
 
   /** The servers of the account, asked with its token at its own plex.tv (never a URL from the request). */
@@ -51,13 +52,18 @@ export function registerServerRoutes(RED: NodeAPI): void {
 
   const route = <Answer>(contract: AdminRoute<string, unknown, Answer>, permission: RequestHandler) => serve(RED, 'plex-server', contract, permission);
   const shownJwt = (state: { takesJwt: boolean; checkedAt: number; reason?: string }): ServerJwt => ({
-    takesJwt: state.takesJwt, checkedAt: new Date(state.checkedAt).toISOString(), reason: state.reason ?? null,
+    takesJwt: state.takesJwt,
+    checkedAt: new Date(state.checkedAt).toISOString(),
+    reason: state.reason ?? null,
   });
   const read = RED.auth.needsPermission('plex-server.read');
   const write = RED.auth.needsPermission('plex-server.write');
 
   /** The account's servers as the dialog lists them (no token, no connection): owned and online first, then shared, offline last. */
-  route(adminRoutes.accountServers, read)(async (req) => {
+  route(
+    adminRoutes.accountServers,
+    read,
+  )(async (req) => {
     const { servers } = await serversOf(String(req.params.id ?? ''), LIST_MAX_AGE_MS);
     const rank = (server: { owned: boolean; online: boolean }) => (server.online ? 0 : 2) + (server.owned ? 0 : 1);
     return {
@@ -72,7 +78,10 @@ export function registerServerRoutes(RED: NodeAPI): void {
    * server from here becomes its url. A shared server's token becomes the node's credential;
    * for an owned one the account's token is used, so a token a pick left before is removed.
    */
-  route(adminRoutes.pickServer, write)(async (req) => {
+  route(
+    adminRoutes.pickServer,
+    write,
+  )(async (req) => {
     const serverId = idOf(req.params.id, 'server');
     checkServerId(serverId);
     const body = (req.body ?? {}) as Record<string, unknown>;
@@ -82,7 +91,11 @@ export function registerServerRoutes(RED: NodeAPI): void {
     const server = servers.find((each) => each.machineIdentifier === machineIdentifier);
     if (!server) throw new RouteError(404, t(RED, 'admin.unknown-server'));
     const tlsNode = typeof body.tls === 'string' && body.tls ? (RED.nodes.getNode(body.tls) as unknown as TlsConfigNode | null) : null;
-    const url = await firstAnswering(server.connections.map((connection) => connection.uri), machineIdentifier, { identity, tls: tlsNode?.addTLSOptions?.({}) });
+    const url = await firstAnswering(
+      server.connections.map((connection) => connection.uri),
+      machineIdentifier,
+      { identity, tls: tlsNode?.addTLSOptions?.({}) },
+    );
     const { token: _previous, ...others } = (RED.nodes.getCredentials(serverId) as { token?: string } | undefined) ?? {};
     const shared = !server.owned && Boolean(server.accessToken);
     RED.nodes.addCredentials(serverId, shared ? { ...others, token: server.accessToken } : others);
@@ -90,7 +103,10 @@ export function registerServerRoutes(RED: NodeAPI): void {
   });
 
   /** Where a deployed plex-server is now (its url, or where it found its server since, and when), and whether it takes Plex JWTs. */
-  route(adminRoutes.serverInUse, read)(async (req) => {
+  route(
+    adminRoutes.serverInUse,
+    read,
+  )(async (req) => {
     const id = idOf(req.params.id, 'server');
     checkServerId(id);
     const server = serverNode(RED, id)?.server;
@@ -104,7 +120,10 @@ export function registerServerRoutes(RED: NodeAPI): void {
   });
 
   /** Checks now whether a running server takes its Plex JWT (the dialog's button). */
-  route(adminRoutes.checkServerJwt, write)(async (req) => {
+  route(
+    adminRoutes.checkServerJwt,
+    write,
+  )(async (req) => {
     const id = idOf(req.params.id, 'server');
     checkServerId(id);
     const server = serverNode(RED, id)?.server;

@@ -22,16 +22,18 @@ function newClientIdentifier(): string {
   return window.crypto.randomUUID?.() ?? uuidFromBytes(window.crypto.getRandomValues(new Uint8Array(16)));
 }
 
-/** The dialog open for each node being edited. */
-const panels = new WeakMap<object, SignInPanel>();
+/**
+ * The dialog open for each node being edited, by node id: Node-RED calls oneditcancel of a
+ * config node that was never added with a stand-in object that has only its id.
+ */
+const panels = new Map<string, SignInPanel>();
 
 /** Ends the dialog's sign-in; true when the runtime's token changed, so that the editor records a change and Deploy saves it. */
-function closePanel(node: AccountNode): boolean {
-  const panel = panels.get(node);
-  panels.delete(node);
+function closePanel(node: Pick<AccountNode, 'id'>): boolean {
+  const panel = panels.get(node.id);
+  panels.delete(node.id);
   editingAccount(node.id, false);
-  panel?.cancel();
-  panel?.stop();
+  panel?.close();
   return Boolean(panel?.tokenChanged);
 }
 
@@ -80,7 +82,7 @@ RED.nodes.registerType('plex-account', {
     // Saved before auth existed: it holds a standard token.
     if (!node.auth) $('#node-config-input-auth').val('token');
     const panel = new SignInPanel(node.id);
-    panels.set(node, panel);
+    panels.set(node.id, panel);
     editingAccount(node.id, true);
     $('#plex-account-move-jwt, #plex-account-retry-jwt').on('click', () => panel.moveToJwt());
     $('#plex-account-back-standard').on('click', () => panel.backToStandard());

@@ -3,7 +3,7 @@ import type catalog from '../locales/en-US/plex-server.json';
 import { parseBaseUrl, serverUrlProblem } from '../../src/shared/base-url';
 import { formatMoment } from '../../src/shared/time';
 import { adminRoutes, type ListedServer, type ServerJwt } from '../admin/contract';
-import { callAdmin, type AdminRefusal } from './lib/admin';
+import { callAdmin, DialogCalls, type AdminRefusal } from './lib/admin';
 import { textsOf } from './lib/texts';
 
 interface ServerProps {
@@ -40,67 +40,105 @@ const moment = (iso: string) => formatMoment(iso, RED.i18n.lang(), Date.now());
  * Where the deployed node calls now, when that is not its URL (the server moved, and when), and
  * whether the server takes Plex JWTs yet, with a button to check it now.
  */
-function showServerInUse(node: ServerNode): void {
-  callAdmin(adminRoutes.serverInUse, { id: node.id }).then(({ address, movedAt, jwt }) => {
-    if (!address) return;
-    showJwt(jwt);
-    if (address === parseBaseUrl(node.url).url?.origin) return;
-    $('#plex-server-in-use').text(movedAt ? _('find.movedOn', { date: moment(movedAt), address }) : _('find.moved', { address })).show();
-  }, () => undefined /* not deployed, or Node-RED unreachable: nothing to tell */);
+function showServerInUse(node: ServerNode, calls: DialogCalls): void {
+  calls.ask(
+    callAdmin(adminRoutes.serverInUse, { id: node.id }),
+    ({ address, movedAt, jwt }) => {
+      if (!address) return;
+      showJwt(jwt);
+      if (address === parseBaseUrl(node.url).url?.origin) return;
+      $('#plex-server-in-use')
+        .text(movedAt ? _('find.movedOn', { date: moment(movedAt), address }) : _('find.moved', { address }))
+        .show();
+    },
+    () => undefined /* not deployed, or Node-RED unreachable: nothing to tell */,
+  );
 }
 
 function showJwt(jwt: ServerJwt | null): void {
-  const text = !jwt ? _('jwt.unchecked') : jwt.takesJwt ? _('jwt.yes', { time: moment(jwt.checkedAt) }) : _('jwt.notYet', { time: moment(jwt.checkedAt), reason: jwt.reason ?? '' });
+  const text = !jwt
+    ? _('jwt.unchecked')
+    : jwt.takesJwt
+      ? _('jwt.yes', { time: moment(jwt.checkedAt) })
+      : _('jwt.notYet', { time: moment(jwt.checkedAt), reason: jwt.reason ?? '' });
   $('#plex-server-jwt-state').text(text).removeClass('plex-server-error');
   $('#plex-server-jwt').show();
 }
 
-function checkJwt(node: ServerNode): void {
+function checkJwt(node: ServerNode, calls: DialogCalls): void {
   $('#plex-server-jwt-state').text(_('jwt.checking'));
-  callAdmin(adminRoutes.checkServerJwt, { id: node.id }).then(showJwt, (refusal: AdminRefusal) => {
-    $('#plex-server-jwt-state').text(_('jwt.failed', { message: reasonOf(refusal) })).addClass('plex-server-error');
+  calls.ask(callAdmin(adminRoutes.checkServerJwt, { id: node.id }), showJwt, (refusal: AdminRefusal) => {
+    $('#plex-server-jwt-state')
+      .text(_('jwt.failed', { message: reasonOf(refusal) }))
+      .addClass('plex-server-error');
   });
 }
 
 /** Use: the runtime tries the server's connections from the Node-RED host and keeps a shared server's token. */
-function pick(node: ServerNode, server: ListedServer): void {
+function pick(node: ServerNode, server: ListedServer, calls: DialogCalls): void {
   showStatus(_('find.trying', { name: server.name }));
   const $buttons = $('#plex-server-list button').prop('disabled', true);
-  const body = { account: String($('#node-config-input-account').val()), machineIdentifier: server.machineIdentifier, tls: String($('#node-config-input-tls').val() ?? '') };
-  callAdmin(adminRoutes.pickServer, { id: node.id }, body).then((picked) => {
-    $('#node-config-input-name').val(picked.name);
-    $('#node-config-input-url').val(picked.url).trigger('change');
-    $('#node-config-input-machineIdentifier').val(picked.machineIdentifier);
-    // The token stays in the runtime: the field only says that one is set (Node-RED keeps it on Deploy).
-    $('#node-config-input-token').val(picked.tokenSet ? '__PWRD__' : '');
-    showStatus(_(picked.tokenSet ? 'find.pickedShared' : 'find.picked', { name: picked.name, url: picked.url }));
-  }, (refusal: AdminRefusal) => {
-    if (refusal.code === 'PLEX_UNREACHABLE') showStatus(_('find.unreachable', { name: server.name }), true, _('find.tried', { message: reasonOf(refusal) }));
-    else showStatus(_('find.pickFailed', { name: server.name, message: reasonOf(refusal) }), true);
-  }).finally(() => $buttons.prop('disabled', false));
+  const body = {
+    account: String($('#node-config-input-account').val()),
+    machineIdentifier: server.machineIdentifier,
+    tls: String($('#node-config-input-tls').val() ?? ''),
+  };
+  calls.ask(
+    callAdmin(adminRoutes.pickServer, { id: node.id }, body).finally(() => $buttons.prop('disabled', false)),
+    (picked) => {
+      $('#node-config-input-name').val(picked.name);
+      $('#node-config-input-url').val(picked.url).trigger('change');
+      $('#node-config-input-machineIdentifier').val(picked.machineIdentifier);
+      // The token stays in the runtime: the field only says that one is set (Node-RED keeps it on Deploy).
+      $('#node-config-input-token').val(picked.tokenSet ? '__PWRD__' : '');
+      showStatus(_(picked.tokenSet ? 'find.pickedShared' : 'find.picked', { name: picked.name, url: picked.url }));
+    },
+    (refusal: AdminRefusal) => {
+      if (refusal.code === 'PLEX_UNREACHABLE') showStatus(_('find.unreachable', { name: server.name }), true, _('find.tried', { message: reasonOf(refusal) }));
+      else showStatus(_('find.pickFailed', { name: server.name, message: reasonOf(refusal) }), true);
+    },
+  );
 }
 
-function findServers(node: ServerNode): void {
+function findServers(node: ServerNode, calls: DialogCalls): void {
   const $list = $('#plex-server-list').empty().hide();
   const account = String($('#node-config-input-account').val() ?? '');
   if (!account || account === '_ADD_') return showStatus(_('find.noAccount'), true);
   showStatus(_('find.searching'));
-  callAdmin(adminRoutes.accountServers, { id: account }).then(({ servers }) => {
-    if (!servers.length) return showStatus(_('find.none'));
-    showStatus('');
-    for (const server of [...servers].sort(listOrder)) {
-      const $row = $('<tr>').appendTo($list);
-      $('<td>').text(server.name).appendTo($row);
-      $('<td>').text(server.owner ?? _('find.yours')).appendTo($row);
-      $('<td>').text(server.online ? _('find.online') : _('find.offline')).toggleClass('plex-server-offline', !server.online).appendTo($row);
-      $('<td>').text(server.version.split('-')[0]).attr('title', server.version).appendTo($row); // the build hash adds nothing here
-      $('<button type="button" class="red-ui-button red-ui-button-small">').text(_('find.use'))
-        .attr('data-machine-identifier', server.machineIdentifier)
-        .on('click', () => pick(node, server))
-        .appendTo($('<td>').appendTo($row));
-    }
-    $list.show();
-  }, (refusal: AdminRefusal) => showStatus(_('find.failed', { message: reasonOf(refusal) }), true));
+  calls.ask(
+    callAdmin(adminRoutes.accountServers, { id: account }),
+    ({ servers }) => {
+      if (!servers.length) return showStatus(_('find.none'));
+      showStatus('');
+      for (const server of [...servers].sort(listOrder)) {
+        const $row = $('<tr>').appendTo($list);
+        $('<td>').text(server.name).appendTo($row);
+        $('<td>')
+          .text(server.owner ?? _('find.yours'))
+          .appendTo($row);
+        $('<td>')
+          .text(server.online ? _('find.online') : _('find.offline'))
+          .toggleClass('plex-server-offline', !server.online)
+          .appendTo($row);
+        $('<td>').text(server.version.split('-')[0]).attr('title', server.version).appendTo($row); // the build hash adds nothing here
+        $('<button type="button" class="red-ui-button red-ui-button-small">')
+          .text(_('find.use'))
+          .attr('data-machine-identifier', server.machineIdentifier)
+          .on('click', () => pick(node, server, calls))
+          .appendTo($('<td>').appendTo($row));
+      }
+      $list.show();
+    },
+    (refusal: AdminRefusal) => showStatus(_('find.failed', { message: reasonOf(refusal) }), true),
+  );
+}
+
+/** The calls of each open dialog, by node id (a config node never added is cancelled with only its id). */
+const openDialogs = new Map<string, DialogCalls>();
+
+function closeDialog(id: string): void {
+  openDialogs.get(id)?.close();
+  openDialogs.delete(id);
 }
 
 RED.nodes.registerType('plex-server', {
@@ -127,8 +165,19 @@ RED.nodes.registerType('plex-server', {
       const value = String($(this).val());
       $('#plex-server-url-invalid').toggle(value.trim() !== '' && serverUrlProblem(value) !== null);
     });
-    showServerInUse(node);
-    $('#plex-server-find').on('click', () => findServers(node));
-    $('#plex-server-jwt-check').on('click', () => checkJwt(node));
+    const calls = new DialogCalls();
+    openDialogs.set(node.id, calls);
+    showServerInUse(node, calls);
+    $('#plex-server-find').on('click', () => findServers(node, calls));
+    $('#plex-server-jwt-check').on('click', () => checkJwt(node, calls));
+  },
+  oneditsave(this: ServerNode) {
+    closeDialog(this.id);
+  },
+  oneditcancel(this: Pick<ServerNode, 'id'>) {
+    closeDialog(this.id);
+  },
+  oneditdelete(this: ServerNode) {
+    closeDialog(this.id);
   },
 });

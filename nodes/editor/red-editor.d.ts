@@ -16,8 +16,10 @@ declare global {
   };
 
   /** A node definition; `oneditsave` may return true, and the editor then records a change even when no property changed. */
-  interface EditorNodeDef<Props, Credentials, Instance = EditorNodeInstance<Props, Credentials>>
-    extends Omit<Editor.NodeDef<Props & Editor.NodeProperties, Credentials>, 'defaults' | 'oneditsave' | 'oneditprepare' | 'oneditcancel' | 'oneditdelete' | 'label' | 'onadd'> {
+  interface EditorNodeDef<Props, Credentials, Instance = EditorNodeInstance<Props, Credentials>> extends Omit<
+    Editor.NodeDef<Props & Editor.NodeProperties, Credentials>,
+    'defaults' | 'oneditsave' | 'oneditprepare' | 'oneditcancel' | 'oneditdelete' | 'label' | 'onadd'
+  > {
     defaults: { [Name in keyof Props]-?: EditorPropertyDef<Props[Name], Instance> };
     label?: (this: Instance) => string;
     onadd?: (this: Instance) => void;

@@ -83,7 +83,10 @@ export class FlowNode {
    */
   handleInput(
     handler: (input: InputContext) => Promise<void>,
-    options: { busyStatus?: string; /** The node's own words for an error, where the general ones say less. */ errorStatus?: (error: unknown) => string | undefined } = {},
+    options: {
+      busyStatus?: string;
+      /** The node's own words for an error, where the general ones say less. */ errorStatus?: (error: unknown) => string | undefined;
+    } = {},
   ): void {
     const status = (shown: NodeStatus) => this.status.show(shown);
     const busy: NodeStatus = { fill: 'blue', shape: 'dot', text: statusText(this.RED, options.busyStatus ?? 'requesting') };

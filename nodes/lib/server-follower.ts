@@ -51,11 +51,18 @@ export function followServer(RED: NodeAPI, followed: FollowedServer): ServerFoll
         servers = (await serversOfAccount(followed.accountId, account, { maxAgeMs, signal })).value;
       } catch (error) {
         const reason = error instanceof PlexError ? error : new PlexError(String(error), { kind: 'response' });
-        throw new PlexError(t(RED, 'error.server-lookup-failed', { message: fault.message, reason: reason.message }), { kind: reason.kind, code: reason.code, status: reason.status });
+        throw new PlexError(t(RED, 'error.server-lookup-failed', { message: fault.message, reason: reason.message }), {
+          kind: reason.kind,
+          code: reason.code,
+          status: reason.status,
+        });
       }
       const server = servers.find((each) => each.machineIdentifier === machineIdentifier);
       if (!server) {
-        lastError = new PlexError(t(RED, 'error.server-not-listed', { message: fault.message, id: machineIdentifier }), { kind: 'network', code: 'PLEX_UNREACHABLE' });
+        lastError = new PlexError(t(RED, 'error.server-not-listed', { message: fault.message, id: machineIdentifier }), {
+          kind: 'network',
+          code: 'PLEX_UNREACHABLE',
+        });
         continue;
       }
       const candidates = server.connections.map((connection) => connection.uri).filter((uri) => URL.canParse(uri) && new URL(uri).origin !== failed.origin);

@@ -11,6 +11,12 @@ const cache = new ResourcesCache();
  * token too: after another sign-in, another user's list is never reused. `maxAgeMs` asks for
  * a list at most that old.
  */
-export function serversOfAccount(accountId: string, account: PlexAccount, options: { maxAgeMs?: number; signal?: AbortSignal } = {}): Promise<Checked<AccountServerWithToken[]>> {
-  return account.withToken((token) => cache.get(`${accountId}|${fingerprint(token)}`, () => account.plexTv.servers(token, options.signal), { maxAgeMs: options.maxAgeMs }));
+export function serversOfAccount(
+  accountId: string,
+  account: PlexAccount,
+  options: { maxAgeMs?: number; signal?: AbortSignal } = {},
+): Promise<Checked<AccountServerWithToken[]>> {
+  return account.withToken((token) =>
+    cache.get(`${accountId}|${fingerprint(token)}`, () => account.plexTv.servers(token, options.signal), { maxAgeMs: options.maxAgeMs }),
+  );
 }

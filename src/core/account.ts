@@ -143,9 +143,17 @@ export interface AccountState {
   keyDevice: KeyDeviceState;
 }
 
-const notSignedIn = () => new PlexError('the account is not signed in: sign in from its dialog (Sign in with Plex), or with plex-pin and plex-poll-token', { kind: 'input', code: 'PLEX_NOT_SIGNED_IN' });
+const notSignedIn = () =>
+  new PlexError('the account is not signed in: sign in from its dialog (Sign in with Plex), or with plex-pin and plex-poll-token', {
+    kind: 'input',
+    code: 'PLEX_NOT_SIGNED_IN',
+  });
 const legacyRefusal = () =>
-  new PlexError('the account holds a Plex JWT from an earlier version of these nodes, which Plex Media Servers refuse: sign in again from its dialog', { kind: 'http', code: 'PLEX_TOKEN_REJECTED', status: 401 });
+  new PlexError('the account holds a Plex JWT from an earlier version of these nodes, which Plex Media Servers refuse: sign in again from its dialog', {
+    kind: 'http',
+    code: 'PLEX_TOKEN_REJECTED',
+    status: 401,
+  });
 
 /** One key device in use: its record, its plex.tv client and the renewer of its JWT. */
 interface KeyDevice {
@@ -400,7 +408,11 @@ export class PlexAccount implements TokenHolder {
     });
     const entry = { server, schedule };
     this.watched.set(machineIdentifier, entry);
-    if (!this.options.passive) this.ready.then(() => this.watched.get(machineIdentifier) === entry && !this.stopping.signal.aborted && schedule.start(), () => undefined);
+    if (!this.options.passive)
+      this.ready.then(
+        () => this.watched.get(machineIdentifier) === entry && !this.stopping.signal.aborted && schedule.start(),
+        () => undefined,
+      );
     return () => {
       schedule.stop();
       if (this.watched.get(machineIdentifier) === entry) this.watched.delete(machineIdentifier);
@@ -423,15 +435,24 @@ export class PlexAccount implements TokenHolder {
     };
     const device = this.device;
     const jwt = device && (await device.renewer.token().catch(() => undefined));
-    if (!device || !jwt) return record({ takesJwt: false, checkedAt: Date.now(), reason: this.authMode === 'jwt' ? 'the account has no Plex JWT yet' : 'the account uses the classic token' });
+    if (!device || !jwt)
+      return record({
+        takesJwt: false,
+        checkedAt: Date.now(),
+        reason: this.authMode === 'jwt' ? 'the account has no Plex JWT yet' : 'the account uses the classic token',
+      });
     const listed = (await device.plexTv.servers(jwt, signal)).value.find((each) => each.machineIdentifier === machineIdentifier);
     if (!listed) return record({ takesJwt: false, checkedAt: Date.now(), reason: 'plex.tv does not list this server for the account' });
     if (!looksLikeJwt(listed.accessToken)) return record({ takesJwt: false, checkedAt: Date.now(), reason: 'plex.tv gives a classic token for this server' });
     if (!(await client.answersAs(machineIdentifier, signal))) {
-      throw new PlexError(`the address in use (${client.address}) does not answer as server ${machineIdentifier}: no Plex JWT was sent there`, { kind: 'response' });
+      throw new PlexError(`the address in use (${client.address}) does not answer as server ${machineIdentifier}: no Plex JWT was sent there`, {
+        kind: 'response',
+      });
     }
     const takesJwt = await client.takesToken(listed.accessToken, signal);
-    return record(takesJwt ? { takesJwt, checkedAt: Date.now(), token: listed.accessToken } : { takesJwt, checkedAt: Date.now(), reason: 'it refused the Plex JWT' });
+    return record(
+      takesJwt ? { takesJwt, checkedAt: Date.now(), token: listed.accessToken } : { takesJwt, checkedAt: Date.now(), reason: 'it refused the Plex JWT' },
+    );
   }
 
   /** Stops every timer and request of the account; nothing it started is left. */
@@ -537,7 +558,9 @@ export class PlexAccount implements TokenHolder {
       const waitMs = waits[Math.min(failures, waits.length) - 1];
       const message = (error as Error)?.message ?? String(error);
       this.setUp = { failures, error: message, retryAt: Date.now() + waitMs };
-      this.warn(`the key device for the Plex JWT could not be made (${message}); the classic token works as before; trying again in ${Math.round(waitMs / 60_000)} min`);
+      this.warn(
+        `the key device for the Plex JWT could not be made (${message}); the classic token works as before; trying again in ${Math.round(waitMs / 60_000)} min`,
+      );
       if (!this.options.passive) this.setUp.timer = setTimeout(() => void this.makeKeyDevice(), timerDelay(waitMs));
     }
   }
@@ -568,8 +591,12 @@ export class PlexAccount implements TokenHolder {
         onRejected: (error) => this.keyDeviceLost(`plex.tv refused to renew its Plex JWT (${error.message})`),
         onFault: (error, retryInMs) => {
           // plex.tv no longer knows the key: the device was removed. Waiting mends nothing; a new key device does.
-          if (error.status === 422 && /signature/i.test(error.plexMessage ?? '')) return this.keyDeviceLost(`plex.tv no longer knows its key (${error.message})`);
-          if (!faultSaid) this.warn(`renewing the Plex JWT failed for now (${error.message}); trying again in ${Math.round(retryInMs / 1000)} s, the classic token works meanwhile`);
+          if (error.status === 422 && /signature/i.test(error.plexMessage ?? ''))
+            return this.keyDeviceLost(`plex.tv no longer knows its key (${error.message})`);
+          if (!faultSaid)
+            this.warn(
+              `renewing the Plex JWT failed for now (${error.message}); trying again in ${Math.round(retryInMs / 1000)} s, the classic token works meanwhile`,
+            );
           faultSaid = true;
         },
         backoffMs: this.timing.renewBackoffMs,
@@ -591,6 +618,7 @@ export class PlexAccount implements TokenHolder {
   private dropKeyDevice(): void {
     this.device?.renewer.stop();
     this.device = undefined;
-    for (const [machineIdentifier, state] of this.serverJwts) if (state.token) this.serverJwts.set(machineIdentifier, { takesJwt: false, checkedAt: state.checkedAt, reason: 'the account has no Plex JWT now' });
+    for (const [machineIdentifier, state] of this.serverJwts)
+      if (state.token) this.serverJwts.set(machineIdentifier, { takesJwt: false, checkedAt: state.checkedAt, reason: 'the account has no Plex JWT now' });
   }
 }

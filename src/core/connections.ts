@@ -88,7 +88,12 @@ export async function firstAnswering(uris: readonly string[], machineIdentifier:
         if (failedBefore === bestAnswered && bestAnswered < uris.length) return resolve(baseUrlOf(uris[bestAnswered]).origin);
         if (options.signal?.aborted) return reject(new PlexError('finding the server: stopped', { kind: 'aborted' }));
         if (failedBefore < uris.length) return ask();
-        reject(new PlexError(`no connection of server ${machineIdentifier} answered: ${triedOf(uris, outcomes as Attempt[])}`, { kind: 'network', code: 'PLEX_UNREACHABLE' }));
+        reject(
+          new PlexError(`no connection of server ${machineIdentifier} answered: ${triedOf(uris, outcomes as Attempt[])}`, {
+            kind: 'network',
+            code: 'PLEX_UNREACHABLE',
+          }),
+        );
       };
       settle();
     });
@@ -108,7 +113,13 @@ function triedOf(uris: readonly string[], outcomes: readonly Attempt[]): string 
 }
 
 /** Asks one candidate who it is. Never rejects: a failure is a reason. */
-async function probe(http: HttpClient, uri: string, machineIdentifier: string, headers: Readonly<Record<string, string>>, signal: AbortSignal): Promise<Attempt> {
+async function probe(
+  http: HttpClient,
+  uri: string,
+  machineIdentifier: string,
+  headers: Readonly<Record<string, string>>,
+  signal: AbortSignal,
+): Promise<Attempt> {
   try {
     const url = new URL('identity', baseUrlOf(uri));
     const response = await http.request({ method: 'GET', url, headers, signal, peer: 'Plex Media Server' });

@@ -123,7 +123,7 @@ function cleanMessage(message: string, token: string | undefined): string {
 function firstPlexError(parsed: unknown, token: string | undefined): PlexMessage {
   const record = parsed as { errors?: unknown; error?: unknown } | undefined;
   const list = record?.errors ?? record?.error;
-  const first = Array.isArray(list) ? list[0] : (list as { error?: unknown } | undefined)?.error ?? list;
+  const first = Array.isArray(list) ? list[0] : ((list as { error?: unknown } | undefined)?.error ?? list);
   const entry = (Array.isArray(first) ? first[0] : first) as { code?: unknown; message?: unknown } | undefined;
   if (!entry || typeof entry !== 'object') return {};
   const code = Number(entry.code);
@@ -189,7 +189,7 @@ class CallHold {
       signal.addEventListener(
         'abort',
         () => {
-          for (let hold = all.first; hold; ) {
+          for (let hold = all.first; hold;) {
             const next = hold.next;
             hold.end('stopped');
             hold = next;

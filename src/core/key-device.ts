@@ -56,5 +56,8 @@ export async function setUpKeyDevice(options: KeyDeviceSetUp): Promise<VerifiedP
     if (look >= polls) break;
     await sleep(options.pollIntervalMs ?? 1000, signal);
   }
-  throw new PlexError(`plex.tv did not hand out the key device's Plex JWT: its PIN was approved, but ${polls} looks found no token`, { kind: 'response', field: 'authToken' });
+  throw new PlexError(`plex.tv did not hand out the key device's Plex JWT: its PIN was approved, but ${polls} looks found no token`, {
+    kind: 'response',
+    field: 'authToken',
+  });
 }

@@ -70,7 +70,11 @@ const accountsList: ListAnswer<'Account', { id: string | number; name?: string }
 };
 type DeviceBody = { clientIdentifier: string; name?: string; platform?: string };
 type SectionBody = { key: string | number; title?: string; type?: string };
-const devicesList: ListAnswer<'Device', DeviceBody> = { schema: new ResponseSchema('Plex Media Server devices', schemas.devices), child: 'Device', cap: schemas.MAX_CHOICES };
+const devicesList: ListAnswer<'Device', DeviceBody> = {
+  schema: new ResponseSchema('Plex Media Server devices', schemas.devices),
+  child: 'Device',
+  cap: schemas.MAX_CHOICES,
+};
 const sectionsList: ListAnswer<'Directory', SectionBody> = {
   schema: new ResponseSchema('Plex Media Server libraries', schemas.librarySections),
   child: 'Directory',
@@ -285,7 +289,13 @@ export class MediaServerClient {
    * /identity, no token): the proof an address needs before a token it has not seen goes there.
    */
   async answersAs(machineIdentifier: string, signal?: AbortSignal): Promise<boolean> {
-    const response = await this.http.request({ method: 'GET', url: new URL('/identity', this.baseUrl), headers: this.headers, signal, peer: 'Plex Media Server' });
+    const response = await this.http.request({
+      method: 'GET',
+      url: new URL('/identity', this.baseUrl),
+      headers: this.headers,
+      signal,
+      peer: 'Plex Media Server',
+    });
     return identitySchema.check(response.body).value.MediaContainer.machineIdentifier === machineIdentifier;
   }
 
@@ -296,7 +306,15 @@ export class MediaServerClient {
    */
   async takesToken(token: string, signal?: AbortSignal): Promise<boolean> {
     try {
-      await this.http.request({ method: 'GET', url: new URL('/', this.baseUrl), headers: this.headers, token, signal, peer: 'Plex Media Server', bodyOptional: true });
+      await this.http.request({
+        method: 'GET',
+        url: new URL('/', this.baseUrl),
+        headers: this.headers,
+        token,
+        signal,
+        peer: 'Plex Media Server',
+        bodyOptional: true,
+      });
       return true;
     } catch (error) {
       if (error instanceof PlexError && error.kind === 'http' && (error.status === 401 || error.status === 403)) return false;
@@ -359,7 +377,8 @@ export class MediaServerClient {
     const response = await this.get('/security/resources', query, token, signal);
     const listed = cutList((response.body as { MediaContainer?: { Device?: unknown } } | null)?.MediaContainer?.Device, 'Connection', schemas.MAX_CONNECTIONS);
     const { value, warnings } = sourceInfoSchema.check(response.body);
-    if (listed !== undefined) warnings.push(`Plex Media Server source information lists ${listed} connections; only the first ${schemas.MAX_CONNECTIONS} are passed on`);
+    if (listed !== undefined)
+      warnings.push(`Plex Media Server source information lists ${listed} connections; only the first ${schemas.MAX_CONNECTIONS} are passed on`);
     const device = value.MediaContainer.Device;
     return {
       value: {

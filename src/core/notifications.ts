@@ -57,7 +57,8 @@ export function notificationsUrl(address: string, headers: Readonly<Record<strin
 export function parseNotification(data: RawData): Checked<NotificationContainer> {
   const text = (Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data)).toString('utf8');
   // As for every answer: a megabyte of "{}," would stall the event loop in JSON.parse alone.
-  if (tooManyContainers(text)) throw new PlexError(`${PEER} sent a notification of more than ${MAX_JSON_CONTAINERS} objects and arrays; skipped`, { kind: 'response' });
+  if (tooManyContainers(text))
+    throw new PlexError(`${PEER} sent a notification of more than ${MAX_JSON_CONTAINERS} objects and arrays; skipped`, { kind: 'response' });
   let body: unknown;
   try {
     body = JSON.parse(text);

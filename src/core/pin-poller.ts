@@ -20,9 +20,7 @@ export const FALLBACK_LIFETIME_MS = 30 * 60 * 1000;
 export type EndReason = 'expired' | 'timeout' | 'cancelled';
 
 export type PollOutcome =
-  | { id: number; kind: 'approved'; pin: PinState }
-  | { id: number; kind: 'ended'; reason: EndReason }
-  | { id: number; kind: 'failed'; error: PlexError };
+  { id: number; kind: 'approved'; pin: PinState } | { id: number; kind: 'ended'; reason: EndReason } | { id: number; kind: 'failed'; error: PlexError };
 
 /** A PIN to poll, as a flow gives it or as it was saved before a restart. */
 export interface PollSpec {
@@ -205,19 +203,22 @@ export class PinPoller {
     const request = new AbortController();
     entry.request = request;
     // Through a promise, so that a check that throws at once (its account was deleted) ends this PIN, not the process.
-    Promise.resolve().then(() => this.options.check(entry.id, request.signal)).then(
-      (checked) => {
-        if (entry.request !== request) return; // cancelled or stopped meanwhile
-        entry.request = undefined;
-        this.onAnswer(entry, checked, startedAt);
-      },
-      (error: unknown) => {
-        if (entry.request !== request) return;
-        entry.request = undefined;
-        // Not a PlexError: the check itself failed, which waiting will not mend.
-        this.onFault(entry, error instanceof PlexError ? error : new PlexError(`PIN ${entry.id} could not be checked: ${String(error)}`, { kind: 'input' }));
-      },
-    ).catch((error: unknown) => this.notify(() => this.options.onWarning?.(`PIN ${entry.id}: ${String(error)}`)));
+    Promise.resolve()
+      .then(() => this.options.check(entry.id, request.signal))
+      .then(
+        (checked) => {
+          if (entry.request !== request) return; // cancelled or stopped meanwhile
+          entry.request = undefined;
+          this.onAnswer(entry, checked, startedAt);
+        },
+        (error: unknown) => {
+          if (entry.request !== request) return;
+          entry.request = undefined;
+          // Not a PlexError: the check itself failed, which waiting will not mend.
+          this.onFault(entry, error instanceof PlexError ? error : new PlexError(`PIN ${entry.id} could not be checked: ${String(error)}`, { kind: 'input' }));
+        },
+      )
+      .catch((error: unknown) => this.notify(() => this.options.onWarning?.(`PIN ${entry.id}: ${String(error)}`)));
   }
 
   private onAnswer(entry: Entry, { value: pin, warnings }: Checked<PinState>, polledAt: number): void {

@@ -39,7 +39,10 @@ export interface PlaybackFilters {
 /** A filter as the node keeps it: a comma-separated list, "" for any. */
 export function parseFilter(text: unknown): string[] {
   if (typeof text !== 'string') return [];
-  return text.split(',').map((entry) => entry.trim().toLowerCase()).filter(Boolean);
+  return text
+    .split(',')
+    .map((entry) => entry.trim().toLowerCase())
+    .filter(Boolean);
 }
 
 /** How the tracker reaches the server. */

@@ -77,7 +77,7 @@ export function serversOf(devices: readonly DeviceBody[]): AccountServerWithToke
       name: device.name,
       machineIdentifier: device.clientIdentifier,
       owned: device.owned,
-      owner: device.owned ? null : device.sourceTitle ?? null,
+      owner: device.owned ? null : (device.sourceTitle ?? null),
       online: device.presence === true,
       product: device.product ?? '',
       version: device.productVersion ?? '',
@@ -100,7 +100,10 @@ export function checkedServers(body: unknown): Checked<AccountServerWithToken[]>
   const devices = Array.isArray(body) ? body.slice(0, schemas.MAX_DEVICES) : [];
   const cut = devices.filter((device) => cutList(device, 'connections', schemas.MAX_CONNECTIONS) !== undefined).length;
   const { value, warnings } = resourcesSchema.check(body);
-  if (cut) warnings.push(`plex.tv resources: ${cut} device(s) list more than ${schemas.MAX_CONNECTIONS} connections; only their first ${schemas.MAX_CONNECTIONS} are tried`);
+  if (cut)
+    warnings.push(
+      `plex.tv resources: ${cut} device(s) list more than ${schemas.MAX_CONNECTIONS} connections; only their first ${schemas.MAX_CONNECTIONS} are tried`,
+    );
   return { value: serversOf(value), warnings };
 }
 

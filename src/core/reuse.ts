@@ -17,14 +17,14 @@ export class Reusable<T extends { expiresAt: string }> {
       return Promise.resolve({ value: this.kept.value, warnings: [] });
     }
     if (this.pending?.key === key) return this.pending.promise;
-    const promise = fetch().then(
-      (checked) => {
+    const promise = fetch()
+      .then((checked) => {
         if (this.pending?.promise === promise) this.kept = { key, value: checked.value };
         return checked;
-      },
-    ).finally(() => {
-      if (this.pending?.promise === promise) this.pending = undefined;
-    });
+      })
+      .finally(() => {
+        if (this.pending?.promise === promise) this.pending = undefined;
+      });
     this.pending = { key, promise };
     return promise;
   }

@@ -6,16 +6,18 @@ import { timerDelay } from './timers';
  * What plex.tv said about a token. Only a refusal (PLEX_TOKEN_REJECTED: 401, 422 invalid
  * token) means the token is dead; no answer, a 5xx or a 429 tells nothing about it.
  */
-export type TokenCheckResult =
-  | { state: 'valid'; username: string }
-  | { state: 'revoked' }
-  | { state: 'unreachable'; message: string };
+export type TokenCheckResult = { state: 'valid'; username: string } | { state: 'revoked' } | { state: 'unreachable'; message: string };
 
 /** Runs a call with a token: by default the one given; an account that renews its JWT passes its own. */
 export type TokenUse = <T>(call: (token: string) => Promise<T>) => Promise<T>;
 
 /** Asks plex.tv (GET /api/v2/user) whether it still accepts the token. */
-export async function checkToken(plexTv: PlexTvClient, token: string, signal?: AbortSignal, using: TokenUse = (call) => call(token)): Promise<TokenCheckResult> {
+export async function checkToken(
+  plexTv: PlexTvClient,
+  token: string,
+  signal?: AbortSignal,
+  using: TokenUse = (call) => call(token),
+): Promise<TokenCheckResult> {
   try {
     const user = (await using((current) => plexTv.getUser(current, signal))).value;
     return { state: 'valid', username: user.username };
@@ -25,7 +27,6 @@ export async function checkToken(plexTv: PlexTvClient, token: string, signal?: A
     return { state: 'unreachable', message: error.message };
   }
 }
-
 
 export interface TokenCheckScheduleOptions {
   /** One check; the schedule waits for it before planning the next, and aborts it on stop(). */

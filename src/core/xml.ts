@@ -69,11 +69,13 @@ function skip(xml: string, at: number, test: (code: number) => boolean): number 
 }
 
 /** What the reader found at a "<": a tag, or where reading goes on after what is not one. */
-type Markup =
-  | { tag: true; closing: boolean; element: XmlElement; selfClosing: boolean; end: number }
-  | { tag: false; end: number };
+type Markup = { tag: true; closing: boolean; element: XmlElement; selfClosing: boolean; end: number } | { tag: false; end: number };
 
-const SKIPPED: Array<[open: string, close: string]> = [['<!--', '-->'], ['<?', '?>'], ['<!DOCTYPE', '>']];
+const SKIPPED: Array<[open: string, close: string]> = [
+  ['<!--', '-->'],
+  ['<?', '?>'],
+  ['<!DOCTYPE', '>'],
+];
 
 /**
  * Reads the tag that starts at `start` ("<"). Something that is not a tag is skipped only as
@@ -98,7 +100,7 @@ function readMarkup(xml: string, start: number, attributesLeft: number): Markup 
   // Where each attribute's key and value start and end; sliced and typed only for a whole tag,
   // so that junk costs no copying or decoding.
   const bounds: number[] = [];
-  for (let at = nameEnd; ; ) {
+  for (let at = nameEnd; ;) {
     const afterSpace = skip(xml, at, isSpace);
     const next = xml.charCodeAt(afterSpace);
     const selfClosing = next === 47 && xml.charCodeAt(afterSpace + 1) === 62; // "/>"
@@ -134,7 +136,7 @@ function parseElements(xml: string): XmlElement | undefined {
   let root: XmlElement | undefined;
   let elements = 0;
   let attributes = 0;
-  for (let at = xml.indexOf('<'); at >= 0; ) {
+  for (let at = xml.indexOf('<'); at >= 0;) {
     const markup = readMarkup(xml, at, MAX_XML_ATTRIBUTES - attributes);
     if (markup.end < 0) break;
     at = xml.indexOf('<', markup.end);

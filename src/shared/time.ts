@@ -10,5 +10,7 @@ export function formatTimeLeft(ms: number): string {
 export function formatMoment(at: string | number, locale: string | undefined, now: number): string {
   const moment = new Date(at);
   const today = moment.toDateString() === new Date(now).toDateString();
-  return today ? moment.toLocaleTimeString(locale, { hour: '2-digit', minute: '2-digit' }) : moment.toLocaleString(locale, { dateStyle: 'short', timeStyle: 'short' });
+  return today
+    ? moment.toLocaleTimeString(locale, { hour: '2-digit', minute: '2-digit' })
+    : moment.toLocaleString(locale, { dateStyle: 'short', timeStyle: 'short' });
 }

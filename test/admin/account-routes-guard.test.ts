@@ -34,8 +34,24 @@ describe('admin routes act only on plex-account nodes, and send a token only to 
     await red.login('admin', PASSWORD);
     await red.deploy([
       { id: 'tab1', type: 'tab', label: 'Plex' },
-      { id: ACCOUNT, type: 'plex-account', clientIdentifier: 'client-account', product: 'Node-RED', deviceName: 'Test', plexTvUrl: standIn.url, credentials: { token: accountToken } },
-      { id: REFUSED, type: 'plex-account', clientIdentifier: 'client-refused', product: 'Node-RED', deviceName: 'Test', plexTvUrl: 'https://me:pw@127.0.0.1:1', credentials: { token: REFUSED_TOKEN } },
+      {
+        id: ACCOUNT,
+        type: 'plex-account',
+        clientIdentifier: 'client-account',
+        product: 'Node-RED',
+        deviceName: 'Test',
+        plexTvUrl: standIn.url,
+        credentials: { token: accountToken },
+      },
+      {
+        id: REFUSED,
+        type: 'plex-account',
+        clientIdentifier: 'client-refused',
+        product: 'Node-RED',
+        deviceName: 'Test',
+        plexTvUrl: 'https://me:pw@127.0.0.1:1',
+        credentials: { token: REFUSED_TOKEN },
+      },
       { id: SERVER, type: 'plex-server', url: 'http://127.0.0.1:32400', account: ACCOUNT, tls: '', credentials: { token: SERVER_TOKEN } },
     ]);
   });
@@ -47,7 +63,12 @@ describe('admin routes act only on plex-account nodes, and send a token only to 
 
   it('answers every route for a plex-server id as for an unknown id (404), and leaves its token alone', async () => {
     const routes: Array<[string, string, unknown?]> = [
-      ['GET', ''], ['POST', '/check', hostile()], ['DELETE', '/token'], ['POST', '/pin', hostile()], ['GET', '/pin/1'], ['DELETE', '/pin/1'],
+      ['GET', ''],
+      ['POST', '/check', hostile()],
+      ['DELETE', '/token'],
+      ['POST', '/pin', hostile()],
+      ['GET', '/pin/1'],
+      ['DELETE', '/pin/1'],
     ];
     for (const [method, route, body] of routes) {
       const answer = await json(await red.admin(method, `/plex-auth/accounts/${SERVER}${route}`, body));
@@ -69,7 +90,11 @@ describe('admin routes act only on plex-account nodes, and send a token only to 
   });
 
   it('answers an id that is neither deployed nor signed in from the dialog with 404', async () => {
-    for (const [method, route] of [['GET', ''], ['POST', '/check'], ['DELETE', '/token']]) {
+    for (const [method, route] of [
+      ['GET', ''],
+      ['POST', '/check'],
+      ['DELETE', '/token'],
+    ]) {
       const answer = await json(await red.admin(method, `/plex-auth/accounts/unknown0000001${route}`, method === 'POST' ? hostile() : undefined));
       assert.equal(answer.status, 404, `${method} ${route}`);
     }

@@ -36,10 +36,32 @@ function runtimeRefusal(value: string): string | undefined {
 }
 
 const URLS = [
-  'https://plex.tv', 'https://plex.tv/', 'http://127.0.0.1:32400', ' https://plex.tv ', 'HTTPS://PLEX.TV', 'http://[::1]:8080/base/path/',
-  'https:plex.tv', 'https://plex.tv/?', 'https://plex.tv/#',
-  'https://me:pw@plex.tv', 'https://me@127.0.0.1:1', 'https://:pw@plex.tv', 'https://plex.tv/?x=1', 'https://plex.tv#top', 'https://plex.tv/a?b#c',
-  'ftp://plex.tv', 'file:///etc/passwd', 'javascript:alert(1)', 'data:text/plain,x', 'plex.tv', '//plex.tv', '', ' ', 'https://', 'https://plex tv', 'http://[::1',
+  'https://plex.tv',
+  'https://plex.tv/',
+  'http://127.0.0.1:32400',
+  ' https://plex.tv ',
+  'HTTPS://PLEX.TV',
+  'http://[::1]:8080/base/path/',
+  'https:plex.tv',
+  'https://plex.tv/?',
+  'https://plex.tv/#',
+  'https://me:pw@plex.tv',
+  'https://me@127.0.0.1:1',
+  'https://:pw@plex.tv',
+  'https://plex.tv/?x=1',
+  'https://plex.tv#top',
+  'https://plex.tv/a?b#c',
+  'ftp://plex.tv',
+  'file:///etc/passwd',
+  'javascript:alert(1)',
+  'data:text/plain,x',
+  'plex.tv',
+  '//plex.tv',
+  '',
+  ' ',
+  'https://',
+  'https://plex tv',
+  'http://[::1',
 ];
 
 describe('the plex-account dialog validates the plex.tv URL as the runtime does', () => {

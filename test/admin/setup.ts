@@ -60,11 +60,18 @@ export async function waitForOutcome(red: NodeRed, id: string, pinId: number | s
 
 /** Calls the admin API as the read-only user. */
 export async function viewer(red: NodeRed): Promise<(method: string, pathname: string, body?: unknown) => Promise<Response>> {
-  const login = await red.admin('POST', '/auth/token', { client_id: 'node-red-admin', grant_type: 'password', scope: 'read', username: 'viewer', password: PASSWORD });
-  const { access_token: bearer } = (await login.json()) as { access_token: string };
-  return (method, pathname, body) => fetch(`${red.url}${pathname}`, {
-    method,
-    headers: { Authorization: `Bearer ${bearer}`, 'Content-Type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
+  const login = await red.admin('POST', '/auth/token', {
+    client_id: 'node-red-admin',
+    grant_type: 'password',
+    scope: 'read',
+    username: 'viewer',
+    password: PASSWORD,
   });
+  const { access_token: bearer } = (await login.json()) as { access_token: string };
+  return (method, pathname, body) =>
+    fetch(`${red.url}${pathname}`, {
+      method,
+      headers: { Authorization: `Bearer ${bearer}`, 'Content-Type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
 }

@@ -29,7 +29,9 @@ describe('sign-in from the dialog with awkward PINs, in a real node-red with adm
 
   it('signs in when the auth URL is too long for a QR code: no QR, the link and the code still work', async () => {
     const long = 'ü'.repeat(200);
-    const started = await json(await red.admin('POST', '/plex-auth/accounts/noqr000000000001/pin', { clientIdentifier: long, product: long, deviceName: long, plexTvUrl: standIn.url }));
+    const started = await json(
+      await red.admin('POST', '/plex-auth/accounts/noqr000000000001/pin', { clientIdentifier: long, product: long, deviceName: long, plexTvUrl: standIn.url }),
+    );
     assert.equal(started.status, 200, started.text);
     assert.equal(started.body.qrSvg, null);
     assert.ok(started.body.authUrl.startsWith(`${standIn.url}/auth#?clientID=`), started.body.authUrl);

@@ -28,8 +28,19 @@ describe('plex-account admin routes, in a real node-red with adminAuth', () => {
   });
 
   it('refuses every route without a login (401)', async () => {
-    for (const [method, route] of [['GET', ''], ['POST', '/pin'], ['GET', '/pin/1'], ['DELETE', '/pin/1'], ['POST', '/check'], ['DELETE', '/token']]) {
-      const response = await fetch(`${red.url}/plex-auth/accounts/${NEW}${route}`, { method, headers: { 'Content-Type': 'application/json' }, body: method === 'POST' ? '{}' : undefined });
+    for (const [method, route] of [
+      ['GET', ''],
+      ['POST', '/pin'],
+      ['GET', '/pin/1'],
+      ['DELETE', '/pin/1'],
+      ['POST', '/check'],
+      ['DELETE', '/token'],
+    ]) {
+      const response = await fetch(`${red.url}/plex-auth/accounts/${NEW}${route}`, {
+        method,
+        headers: { 'Content-Type': 'application/json' },
+        body: method === 'POST' ? '{}' : undefined,
+      });
       assert.equal(response.status, 401, `${method} ${route}`);
     }
   });
@@ -38,7 +49,13 @@ describe('plex-account admin routes, in a real node-red with adminAuth', () => {
     const asViewer = await viewer(red);
     const as = (method: string, route: string) => asViewer(method, `/plex-auth/accounts/${DEPLOYED}${route}`, method === 'POST' ? identity : undefined);
     assert.equal((await (await as('GET', '')).json()).signedIn, false);
-    for (const [method, route] of [['POST', '/pin'], ['GET', '/pin/1'], ['DELETE', '/pin/1'], ['POST', '/check'], ['DELETE', '/token']]) {
+    for (const [method, route] of [
+      ['POST', '/pin'],
+      ['GET', '/pin/1'],
+      ['DELETE', '/pin/1'],
+      ['POST', '/check'],
+      ['DELETE', '/token'],
+    ]) {
       const response = await as(method, route);
       assert.equal(response.status, 401, `${method} ${route}`);
       assert.equal(await response.text(), '', 'refused before our handler ran');
@@ -132,7 +149,11 @@ describe('plex-account admin routes, in a real node-red with adminAuth', () => {
 
     assert.equal((await json(await red.admin('DELETE', `/plex-auth/accounts/${DEPLOYED}/token`))).body.signedIn, false);
     assert.deepEqual(await (await red.admin('GET', `/plex-auth/accounts/${DEPLOYED}`)).json(), {
-      signedIn: false, auth: 'token', legacyJwt: false, signInNeeded: false, lastCheck: null,
+      signedIn: false,
+      auth: 'token',
+      legacyJwt: false,
+      signInNeeded: false,
+      lastCheck: null,
       keyDevice: { state: 'none', clientIdentifier: null, expiresAt: null, error: null, retryAt: null },
     });
     assert.deepEqual((await check()).body, { state: 'signed-out' });

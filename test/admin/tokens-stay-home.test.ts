@@ -23,8 +23,25 @@ describe('tokens stay home', () => {
   let classicToken: string;
   const flows = () => [
     { id: 'tab1', type: 'tab', label: 'Plex' },
-    { id: JWT_ACCOUNT, type: 'plex-account', clientIdentifier: 'client-jwt', product: 'Node-RED', deviceName: 'Test', plexTvUrl: standIn.url, auth: 'jwt', credentials: { token: jwtToken } },
-    { id: CLASSIC, type: 'plex-account', clientIdentifier: 'client-classic', product: 'Node-RED', deviceName: 'Test', plexTvUrl: standIn.url, credentials: { token: classicToken } },
+    {
+      id: JWT_ACCOUNT,
+      type: 'plex-account',
+      clientIdentifier: 'client-jwt',
+      product: 'Node-RED',
+      deviceName: 'Test',
+      plexTvUrl: standIn.url,
+      auth: 'jwt',
+      credentials: { token: jwtToken },
+    },
+    {
+      id: CLASSIC,
+      type: 'plex-account',
+      clientIdentifier: 'client-classic',
+      product: 'Node-RED',
+      deviceName: 'Test',
+      plexTvUrl: standIn.url,
+      credentials: { token: classicToken },
+    },
   ];
 
   before(async () => {
@@ -44,7 +61,7 @@ describe('tokens stay home', () => {
     await elsewhere.stop();
   });
 
-  it('never signs with the account\'s key, nor sends its token, for a plex.tv URL from a request', async () => {
+  it("never signs with the account's key, nor sends its token, for a plex.tv URL from a request", async () => {
     for (let waited = 0; (await (await red.admin('GET', `/plex-auth/accounts/${JWT_ACCOUNT}`)).json()).keyDevice.state !== 'ready'; waited += 100) {
       assert.ok(waited < 20_000, 'the deployed account made its key device');
       await delay(100);
@@ -53,7 +70,11 @@ describe('tokens stay home', () => {
     const answer = await json(await red.admin('POST', `/plex-auth/accounts/${JWT_ACCOUNT}/pin`, identity));
     assert.equal(answer.status, 409, answer.text);
     assert.match(answer.body.error, /deploy the new URL first/);
-    assert.deepEqual(elsewhere.requests.map((request) => request.path), [], 'the other URL was not even asked for a PIN or a nonce');
+    assert.deepEqual(
+      elsewhere.requests.map((request) => request.path),
+      [],
+      'the other URL was not even asked for a PIN or a nonce',
+    );
   });
 
   it('sends a token only to the URL it was obtained from, while it is the current token', async () => {
@@ -63,21 +84,36 @@ describe('tokens stay home', () => {
     assert.equal((await waitForOutcome(red, NEW, started.body.pinId)).state, 'approved');
     // ...then the admin deploys it with the real token and URL, and stops the flows.
     const realToken = standIn.addAccount('real-user');
-    await red.deploy([...flows(), { id: NEW, type: 'plex-account', clientIdentifier: 'client-new', product: 'Node-RED', deviceName: 'Test', plexTvUrl: standIn.url, credentials: { token: realToken } }]);
+    await red.deploy([
+      ...flows(),
+      {
+        id: NEW,
+        type: 'plex-account',
+        clientIdentifier: 'client-new',
+        product: 'Node-RED',
+        deviceName: 'Test',
+        plexTvUrl: standIn.url,
+        credentials: { token: realToken },
+      },
+    ]);
     await red.setFlowState('stop');
     try {
       const seenElsewhere = elsewhere.requests.length;
       const asViewer = await viewer(red);
       const listed = await json(await asViewer('GET', `/plex-auth/accounts/${NEW}/servers`));
       assert.equal(listed.status, 200, listed.text);
-      assert.deepEqual(elsewhere.requests.slice(seenElsewhere).map((request) => request.headers['x-plex-token']), [], 'the real token never went to the remembered URL');
+      assert.deepEqual(
+        elsewhere.requests.slice(seenElsewhere).map((request) => request.headers['x-plex-token']),
+        [],
+        'the real token never went to the remembered URL',
+      );
       assert.equal(standIn.requests.filter((request) => request.path.startsWith('/api/v2/resources')).pop()?.headers['x-plex-token'], realToken);
     } finally {
       await red.setFlowState('start');
     }
   });
 
-  it('caches a viewer\'s server list: 60 dialogs opening Find servers make one plex.tv call', async () => {
+  it("caches a viewer's server list: 60 dialogs opening Find servers make one plex.tv call", async () => {
     const asViewer = await viewer(red);
     const before = standIn.requests.filter((request) => request.path.startsWith('/api/v2/resources')).length;
     const answers = await Promise.all(Array.from({ length: 60 }, () => asViewer('GET', `/plex-auth/accounts/${CLASSIC}/servers`)));

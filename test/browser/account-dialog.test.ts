@@ -66,7 +66,17 @@ describe('the plex-account dialog in headless Chromium, in English and German', 
     await red.login('admin', PASSWORD);
     await red.deploy([
       { id: 'tab1', type: 'tab', label: 'Plex' },
-      { id: 'watched', type: 'plex-account', name: 'Watched', clientIdentifier: 'watched-client', product: 'Node-RED', deviceName: 'Test', plexTvUrl: standIn.url, auth: 'token', credentials: { token: WATCHED_TOKEN } },
+      {
+        id: 'watched',
+        type: 'plex-account',
+        name: 'Watched',
+        clientIdentifier: 'watched-client',
+        product: 'Node-RED',
+        deviceName: 'Test',
+        plexTvUrl: standIn.url,
+        auth: 'token',
+        credentials: { token: WATCHED_TOKEN },
+      },
       { id: 'go', type: 'inject', z: 'tab1', props: [{ p: 'payload' }], payload: '', payloadType: 'date', x: 100, y: 100, wires: [['list']] },
       { id: 'list', type: 'plex-servers', z: 'tab1', account: 'watched', x: 300, y: 100, wires: [] },
       { id: 'n0', type: 'plex-pin', z: 'tab1', account: '', x: 300, y: 200, wires: [] },
@@ -90,7 +100,10 @@ describe('the plex-account dialog in headless Chromium, in English and German', 
 
   async function waitForText(page: Page, selector: string, expected: string | RegExp): Promise<string> {
     const pattern = typeof expected === 'string' ? `^${expected.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}` : expected.source;
-    await page.waitForFunction(([where, source]) => new RegExp(source).test(document.querySelector(where)?.textContent?.trim() ?? ''), [selector, pattern] as const, { timeout: 20_000 })
+    await page
+      .waitForFunction(([where, source]) => new RegExp(source).test(document.querySelector(where)?.textContent?.trim() ?? ''), [selector, pattern] as const, {
+        timeout: 20_000,
+      })
       .catch(async (error) => {
         throw new Error(`${error}; ${selector}: "${await textOf(page, selector)}"`);
       });
@@ -107,14 +120,42 @@ describe('the plex-account dialog in headless Chromium, in English and German', 
       const { page } = pages[index];
       await newAccount(page);
       assert.equal(await page.inputValue('#node-config-input-auth'), 'token');
-      assert.deepEqual((await page.locator('#node-config-input-auth option').allTextContents()).map((text) => text.trim()), language.auth);
+      assert.deepEqual(
+        (await page.locator('#node-config-input-auth option').allTextContents()).map((text) => text.trim()),
+        language.auth,
+      );
       await assertTextsFilled(page, `${language.locale} new account`);
 
-      standIn.fail(/^POST \/api\/v2\/pins/, { hang: true });
+      // plex.tv is slow to give the PINs (a sign-in asks for two, the link's and the code's): a spinner says it is asked.
+      let answerFirst!: () => void;
+      standIn.fail(/^POST \/api\/v2\/pins/, { heldUntil: new Promise<void>((resolve) => (answerFirst = resolve)) }, 2);
       await page.click('#plex-account-signin');
       await page.waitForSelector('#plex-account-signin-status .fa-spinner', { state: 'visible' });
       assert.equal(await textOf(page, '#plex-account-signin-status'), language.requesting);
       await assertTextsFilled(page, `${language.locale} asking for a PIN`);
+
+      // Cancel while it is asked: the PIN that comes later is ended in the runtime, never shown.
+      await page.click('#plex-account-signin-cancel');
+      await waitForText(page, '#plex-account-signin-status', language.cancelled);
+      let ended = page.waitForRequest((request) => request.method() === 'DELETE' && /\/pin\/[^/]+$/.test(request.url()));
+      answerFirst();
+      await ended;
+      assert.equal(await page.isVisible('#plex-account-signin-pin'), false, 'the PIN of a cancelled sign-in is not shown');
+      assert.equal(await textOf(page, '#plex-account-signin-status'), language.cancelled);
+
+      // The dialog closed while it is asked: the late PIN is ended too, and writes nothing into the next dialog.
+      let answerSecond!: () => void;
+      standIn.fail(/^POST \/api\/v2\/pins/, { heldUntil: new Promise<void>((resolve) => (answerSecond = resolve)) }, 2);
+      await page.click('#plex-account-signin');
+      await page.waitForSelector('#plex-account-signin-status .fa-spinner', { state: 'visible' });
+      await cancelDialogs(page);
+      await newAccount(page);
+      const before = await textOf(page, '#plex-account-signin-status');
+      ended = page.waitForRequest((request) => request.method() === 'DELETE' && /\/pin\/[^/]+$/.test(request.url()));
+      answerSecond();
+      await ended;
+      assert.equal(await page.isVisible('#plex-account-signin-pin'), false, "a closed dialog's PIN is not shown in the next one");
+      assert.equal(await textOf(page, '#plex-account-signin-status'), before);
       await cancelDialogs(page);
     });
 
@@ -142,7 +183,6 @@ describe('the plex-account dialog in headless Chromium, in English and German', 
       await assertTextsFilled(page, `${language.locale} sign-in expired`);
       await cancelDialogs(page);
       await page.clock.setSystemTime(Date.now()); // back to the runtime's time, which the PINs' expiries are in
-
     });
 
     it(`${language.locale}: a sign-in cancelled; signed in, Check says so; Sign out asks first, and Cancel keeps the token`, async () => {

@@ -25,19 +25,36 @@ export interface EditorOptions {
  */
 export async function openEditor(red: NodeRed, readySelector: string, options: EditorOptions = {}): Promise<EditorPage> {
   assert.ok(fs.existsSync(CHROMIUM), `${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium), as .ci/run does`);
-  const login = await red.admin('POST', '/auth/token', { client_id: 'node-red-editor', grant_type: 'password', scope: '*', username: 'admin', password: PASSWORD });
+  const login = await red.admin('POST', '/auth/token', {
+    client_id: 'node-red-editor',
+    grant_type: 'password',
+    scope: '*',
+    username: 'admin',
+    password: PASSWORD,
+  });
   const tokens = await login.json();
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     // Without the background-networking flags Chromium tries hosts this closed network refuses.
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-quic',
+    ],
   });
   const page = await browser.newPage({ viewport: { width: 1400, height: 900 }, locale: options.locale ?? 'en-US' });
   await page.clock.install();
   await page.addInitScript((value) => localStorage.setItem('auth-tokens', value), JSON.stringify(tokens));
   const received: string[] = [];
   page.on('response', (response) => {
-    response.body().then((body) => received.push(body.toString('utf8')), () => undefined);
+    response.body().then(
+      (body) => received.push(body.toString('utf8')),
+      () => undefined,
+    );
   });
   page.on('websocket', (socket) => socket.on('framereceived', (frame) => received.push(String(frame.payload))));
   await page.goto(red.url);
@@ -75,7 +92,10 @@ export async function cancelDialogs(page: Page): Promise<void> {
   while (await page.locator('.red-ui-tray').count()) {
     const top = page.locator('.red-ui-tray').last();
     const closing = await top.elementHandle();
-    await top.locator('button', { hasText: /^\s*(Cancel|Abbrechen)\s*$/ }).first().click();
+    await top
+      .locator('button', { hasText: /^\s*(Cancel|Abbrechen)\s*$/ })
+      .first()
+      .click();
     await page.waitForFunction((tray) => !tray?.isConnected, closing);
   }
 }

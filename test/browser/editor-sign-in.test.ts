@@ -42,7 +42,13 @@ describe('the editor in headless Chromium: palette, dialogs, sign-in with Plex, 
     await page.click('#red-ui-header-button-deploy');
     // The server nodes have no server yet: Node-RED asks whether to deploy anyway.
     const confirm = page.getByRole('button', { name: 'Confirm deploy' });
-    if (await confirm.waitFor({ timeout: 3000 }).then(() => true, () => false)) await confirm.click();
+    if (
+      await confirm.waitFor({ timeout: 3000 }).then(
+        () => true,
+        () => false,
+      )
+    )
+      await confirm.click();
     const until = Date.now() + 20_000;
     while ((red.output().match(/Started flows/g) ?? []).length <= before) {
       if (Date.now() > until) await page.screenshot({ path: path.join(artifacts, 'deploy-failure.png') });
@@ -88,12 +94,14 @@ describe('the editor in headless Chromium: palette, dialogs, sign-in with Plex, 
         const RED = (window as any).RED;
         RED.sidebar.help.show(helpOf);
         const definition = RED.nodes.getType(helpOf);
-        return typeof definition.paletteLabel === 'function' ? definition.paletteLabel.call(definition) : definition.paletteLabel ?? helpOf;
+        return typeof definition.paletteLabel === 'function' ? definition.paletteLabel.call(definition) : (definition.paletteLabel ?? helpOf);
       }, type);
       const shown = page.locator('.red-ui-sidebar-help-stack .red-ui-help', { has: page.locator('h1.red-ui-help-title', { hasText: title }) });
       const help = shown.locator('.red-ui-help');
       await help.waitFor({ state: 'visible' });
-      const widest = await help.evaluate((el) => Math.max(...Array.from(el.querySelectorAll('code'), (code) => code.getBoundingClientRect().right)) - el.getBoundingClientRect().right);
+      const widest = await help.evaluate(
+        (el) => Math.max(...Array.from(el.querySelectorAll('code'), (code) => code.getBoundingClientRect().right)) - el.getBoundingClientRect().right,
+      );
       assert.ok(widest <= 0, `${type}: a code block reaches ${widest.toFixed(0)} px past the help's edge`);
     }
   });
@@ -129,20 +137,35 @@ describe('the editor in headless Chromium: palette, dialogs, sign-in with Plex, 
     const countdown1 = await page.textContent('#plex-account-signin-link-countdown');
     await page.clock.fastForward(2000);
     assert.notEqual(await page.textContent('#plex-account-signin-link-countdown'), countdown1, 'the countdown runs');
-    await page.locator('.red-ui-tray').last().screenshot({ path: path.join(artifacts, 'sign-in-dialog.png') });
+    await page
+      .locator('.red-ui-tray')
+      .last()
+      .screenshot({ path: path.join(artifacts, 'sign-in-dialog.png') });
 
     // Approve as the user would on plex.tv: the stand-in's /demo page.
     const pin = [...standIn.pins.values()].find((each) => each.strong && !each.authToken)!;
     await fetch(`${standIn.url}/demo/approve/${pin.id}`, { method: 'POST' });
-    await page.waitForFunction(() => /Signed in as demo-user/.test(document.querySelector('#plex-account-signin-status')?.textContent ?? ''), undefined, { timeout: 20_000 })
+    await page
+      .waitForFunction(() => /Signed in as demo-user/.test(document.querySelector('#plex-account-signin-status')?.textContent ?? ''), undefined, {
+        timeout: 20_000,
+      })
       .catch(async (error) => {
-        throw new Error(`${error}; status: ${await page.textContent('#plex-account-signin-status')}; ${red.output().slice(-2000)}; ${JSON.stringify(standIn.requests.slice(-5).map((r) => r.path))}`);
+        throw new Error(
+          `${error}; status: ${await page.textContent('#plex-account-signin-status')}; ${red.output().slice(-2000)}; ${JSON.stringify(standIn.requests.slice(-5).map((r) => r.path))}`,
+        );
       });
     const token = standIn.pins.get(pin.id)!.authToken!;
-    await page.locator('.red-ui-tray').last().screenshot({ path: path.join(artifacts, 'signed-in.png') });
+    await page
+      .locator('.red-ui-tray')
+      .last()
+      .screenshot({ path: path.join(artifacts, 'signed-in.png') });
     const signInSeconds = (Date.now() - started) / 1000;
     await page.click('#plex-account-check');
-    await page.waitForFunction(() => /Token is valid: signed in as demo-user/.test(document.querySelector('#plex-account-signin-status')?.textContent ?? ''), undefined, { timeout: 20_000 });
+    await page.waitForFunction(
+      () => /Token is valid: signed in as demo-user/.test(document.querySelector('#plex-account-signin-status')?.textContent ?? ''),
+      undefined,
+      { timeout: 20_000 },
+    );
 
     await page.click('#node-config-dialog-ok');
     await page.click('#node-dialog-ok');
@@ -174,19 +197,30 @@ describe('the editor in headless Chromium: palette, dialogs, sign-in with Plex, 
     standIn.accountTokens.delete(oldToken);
     await openAccountDialog();
     await page.click('#plex-account-check');
-    await page.waitForFunction(() => /no longer accepts/.test(document.querySelector('#plex-account-signin-status')?.textContent ?? ''), undefined, { timeout: 20_000 });
+    await page.waitForFunction(() => /no longer accepts/.test(document.querySelector('#plex-account-signin-status')?.textContent ?? ''), undefined, {
+      timeout: 20_000,
+    });
     // The last-check line follows the check's answer with a request of its own.
-    await page.waitForFunction(() => /^Checked \d\d?:\d\d.*: token refused$/.test(document.querySelector('#plex-account-last-check')?.textContent ?? ''), undefined, { timeout: 10_000 });
+    await page.waitForFunction(
+      () => /^Checked \d\d?:\d\d.*: token refused$/.test(document.querySelector('#plex-account-last-check')?.textContent ?? ''),
+      undefined,
+      { timeout: 10_000 },
+    );
     await assertTextsFilled(page, 'token refused');
     await page.click('#node-config-dialog-cancel');
     await page.click('#node-dialog-cancel');
     await page.waitForSelector('.red-ui-tray', { state: 'detached' });
     assert.equal(await deployEnabled(), false, 'a check changes nothing to deploy');
     await openAccountDialog();
-    await page.waitForFunction(() => /^Sign-in needed/.test(document.querySelector('#plex-account-signin-status')?.textContent ?? ''), undefined, { timeout: 10_000 });
+    await page.waitForFunction(() => /^Sign-in needed/.test(document.querySelector('#plex-account-signin-status')?.textContent ?? ''), undefined, {
+      timeout: 10_000,
+    });
     assert.equal(await page.isVisible('#plex-account-signin'), true, 'the Sign in button is there');
     await assertTextsFilled(page, 'sign-in needed');
-    await page.locator('.red-ui-tray').last().screenshot({ path: path.join(artifacts, 'sign-in-needed.png') });
+    await page
+      .locator('.red-ui-tray')
+      .last()
+      .screenshot({ path: path.join(artifacts, 'sign-in-needed.png') });
 
     // This time with "Plex JWT": the PIN is a standard one all the same (its token is what servers take).
     await page.selectOption('#node-config-input-auth', 'jwt');
@@ -195,7 +229,9 @@ describe('the editor in headless Chromium: palette, dialogs, sign-in with Plex, 
     const pin = [...standIn.pins.values()].find((each) => each.strong && !each.authToken && each.expiresAt > Date.now())!;
     assert.equal(pin.jwk, undefined, 'no key in the sign-in PIN');
     standIn.approve(pin.id, 'second-user');
-    await page.waitForFunction(() => /Signed in as second-user/.test(document.querySelector('#plex-account-signin-status')?.textContent ?? ''), undefined, { timeout: 20_000 });
+    await page.waitForFunction(() => /Signed in as second-user/.test(document.querySelector('#plex-account-signin-status')?.textContent ?? ''), undefined, {
+      timeout: 20_000,
+    });
     const newToken = pin.authToken!;
     assert.equal(standIn.plexJwts.has(newToken), false, 'the sign-in brought a standard token');
     await assertTextsFilled(page, 'signed in again, Plex JWT chosen');
@@ -210,7 +246,11 @@ describe('the editor in headless Chromium: palette, dialogs, sign-in with Plex, 
 
     // Deployed as "Plex JWT", the account makes its key device by itself; the dialog shows it and keeps its identifier.
     await openAccountDialog();
-    await page.waitForFunction(() => /Plex JWT for plex\.tv, valid until .+ \(renewed by itself\)/.test(document.querySelector('#plex-account-token-kind')?.textContent ?? ''), undefined, { timeout: 20_000 });
+    await page.waitForFunction(
+      () => /Plex JWT for plex\.tv, valid until .+ \(renewed by itself\)/.test(document.querySelector('#plex-account-token-kind')?.textContent ?? ''),
+      undefined,
+      { timeout: 20_000 },
+    );
     const keyDeviceId = await page.inputValue('#node-config-input-jwtClientIdentifier');
     assert.ok(keyDeviceId && keyDeviceId !== (await page.inputValue('#node-config-input-clientIdentifier')), 'a client identifier of its own');
     assert.equal(await page.isVisible('#plex-account-back-standard'), true);
@@ -219,7 +259,7 @@ describe('the editor in headless Chromium: palette, dialogs, sign-in with Plex, 
     await deploy();
     const withKeyDevice = savedCredentials(red.userDir)[accountId];
     assert.equal(withKeyDevice?.token, newToken, 'servers keep the standard token');
-    assert.equal(standIn.plexJwts.get(withKeyDevice?.jwt ?? '')?.clientIdentifier, keyDeviceId, 'the Plex JWT is the key device\'s');
+    assert.equal(standIn.plexJwts.get(withKeyDevice?.jwt ?? '')?.clientIdentifier, keyDeviceId, "the Plex JWT is the key device's");
     assert.match(withKeyDevice?.privateKey ?? '', /^-----BEGIN PRIVATE KEY-----/, 'and its key');
     const deployedAccount = JSON.parse(fs.readFileSync(path.join(red.userDir, 'flows.json'), 'utf8')).find((node: any) => node.id === accountId);
     assert.equal(deployedAccount.jwtClientIdentifier, keyDeviceId);
@@ -227,7 +267,9 @@ describe('the editor in headless Chromium: palette, dialogs, sign-in with Plex, 
     await openAccountDialog();
     await page.click('#plex-account-signout');
     await page.click('#plex-account-signout-yes');
-    await page.waitForFunction(() => /^Signed out/.test(document.querySelector('#plex-account-signin-status')?.textContent ?? ''), undefined, { timeout: 10_000 });
+    await page.waitForFunction(() => /^Signed out/.test(document.querySelector('#plex-account-signin-status')?.textContent ?? ''), undefined, {
+      timeout: 10_000,
+    });
     await closeDialogs();
     assert.equal(await deployEnabled(), true, 'Deploy is enabled after signing out');
     await deploy();
@@ -248,7 +290,9 @@ describe('the editor in headless Chromium: palette, dialogs, sign-in with Plex, 
     await page.waitForSelector('#plex-account-signin-pin', { state: 'visible' });
     const pin = [...standIn.pins.values()].find((each) => each.strong && !each.authToken && each.expiresAt > Date.now())!;
     const standardToken = standIn.approve(pin.id, 'classic-user');
-    await page.waitForFunction(() => /^Standard token/.test(document.querySelector('#plex-account-token-kind')?.textContent ?? ''), undefined, { timeout: 20_000 });
+    await page.waitForFunction(() => /^Standard token/.test(document.querySelector('#plex-account-token-kind')?.textContent ?? ''), undefined, {
+      timeout: 20_000,
+    });
     await assertTextsFilled(page, 'signed in with a standard token');
 
     let confirmed = false;
@@ -258,21 +302,28 @@ describe('the editor in headless Chromium: palette, dialogs, sign-in with Plex, 
     });
     const before = standIn.requests.length;
     await page.click('#plex-account-move-jwt');
-    await page.waitForFunction(() => /Plex JWT for plex\.tv, valid until .+ \(renewed by itself\)/.test(document.querySelector('#plex-account-token-kind')?.textContent ?? ''), undefined, { timeout: 20_000 });
+    await page.waitForFunction(
+      () => /Plex JWT for plex\.tv, valid until .+ \(renewed by itself\)/.test(document.querySelector('#plex-account-token-kind')?.textContent ?? ''),
+      undefined,
+      { timeout: 20_000 },
+    );
     assert.equal(confirmed, false, 'nothing to confirm: the standard token keeps working');
     const approved = standIn.requests.slice(before).filter((request) => request.method === 'PUT' && request.path === '/api/v2/pins/link');
     assert.equal(approved.at(-1)?.headers['x-plex-token'], standardToken, 'the key device was approved with the standard token');
     assert.equal(await page.inputValue('#node-config-input-auth'), 'jwt');
     assert.ok(await page.inputValue('#node-config-input-jwtClientIdentifier'));
     await assertTextsFilled(page, 'moved to JWT');
-    await page.locator('.red-ui-tray').last().screenshot({ path: path.join(artifacts, 'moved-to-jwt.png') });
+    await page
+      .locator('.red-ui-tray')
+      .last()
+      .screenshot({ path: path.join(artifacts, 'moved-to-jwt.png') });
     await closeDialogs();
     assert.equal(await deployEnabled(), true, 'Deploy is enabled after the move');
     await deploy();
     const saved = savedCredentials(red.userDir)[accountId];
     assert.equal(saved?.token, standardToken, 'flows_cred.json keeps the standard token');
     assert.ok(saved?.jwt && standIn.plexJwts.has(saved.jwt), 'and holds the Plex JWT');
-    assert.match(saved?.privateKey ?? '', /^-----BEGIN PRIVATE KEY-----/, 'and the key device\'s key');
+    assert.match(saved?.privateKey ?? '', /^-----BEGIN PRIVATE KEY-----/, "and the key device's key");
     const deployed = JSON.parse(fs.readFileSync(path.join(red.userDir, 'flows.json'), 'utf8')).find((node: any) => node.id === accountId);
     assert.equal(deployed.auth, 'jwt');
     assert.equal(standIn.plexJwts.get(saved.jwt)?.clientIdentifier, deployed.jwtClientIdentifier);
@@ -290,7 +341,10 @@ describe('the editor in headless Chromium: palette, dialogs, sign-in with Plex, 
     await page.waitForSelector('#plex-server-url-invalid', { state: 'hidden' });
     const accounts = await page.locator('#node-config-input-account option').allTextContents();
     assert.ok(accounts.includes('My Plex'), accounts.join());
-    await page.locator('.red-ui-tray').last().screenshot({ path: path.join(artifacts, 'server-dialog.png') });
+    await page
+      .locator('.red-ui-tray')
+      .last()
+      .screenshot({ path: path.join(artifacts, 'server-dialog.png') });
     await page.click('#node-config-dialog-cancel');
     await page.click('#node-dialog-cancel');
   });

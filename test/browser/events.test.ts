@@ -20,7 +20,8 @@ const artifacts = path.join(repoRoot, 'test-artifacts'); // docs/images/events-*
 function exampleFlow(standInUrl: string): Array<Record<string, unknown>> {
   const example = JSON.parse(fs.readFileSync(path.join(repoRoot, 'examples', 'lights-down-when-a-movie-plays.json'), 'utf8')) as Array<Record<string, unknown>>;
   return example.map((node) => {
-    if (node.type === 'plex-account') return { ...node, clientIdentifier: 'browser-events-client', plexTvUrl: standInUrl, credentials: { token: ACCOUNT_TOKEN } };
+    if (node.type === 'plex-account')
+      return { ...node, clientIdentifier: 'browser-events-client', plexTvUrl: standInUrl, credentials: { token: ACCOUNT_TOKEN } };
     if (node.type === 'plex-server') return { ...node, name: 'Living Room', url: standInUrl };
     return node;
   });
@@ -56,7 +57,9 @@ describe('plex-events in the editor, in headless Chromium', () => {
       RED.workspaces.show('lights-tab');
       RED.sidebar.show('debug');
     });
-    await page.waitForFunction(() => /connected/.test(document.querySelector('#lights-events .red-ui-flow-node-status-label')?.textContent ?? ''), undefined, { timeout: 20_000 });
+    await page.waitForFunction(() => /connected/.test(document.querySelector('#lights-events .red-ui-flow-node-status-label')?.textContent ?? ''), undefined, {
+      timeout: 20_000,
+    });
 
     const session = standIn.playback.play();
     await page.waitForFunction(() => document.querySelectorAll('.red-ui-debug-msg').length >= 1, undefined, { timeout: 10_000 });
@@ -101,10 +104,19 @@ describe('plex-events in the editor, in headless Chromium', () => {
     assert.equal(await page.inputValue('#node-input-users'), '2, 1');
     await page.click('#plex-events-users-choices button:has-text("Kids")');
     assert.equal(await page.inputValue('#node-input-users'), '1', 'a second click takes it out');
-    assert.equal(await page.locator('#plex-events-users-choices button.selected').allTextContents().then((names) => names.join()), 'Alex');
+    assert.equal(
+      await page
+        .locator('#plex-events-users-choices button.selected')
+        .allTextContents()
+        .then((names) => names.join()),
+      'Alex',
+    );
     await page.mouse.move(0, 0);
     await page.evaluate(() => (document.activeElement as HTMLElement | null)?.blur());
-    await page.locator('.red-ui-tray').last().screenshot({ path: path.join(artifacts, 'events-dialog.png') });
+    await page
+      .locator('.red-ui-tray')
+      .last()
+      .screenshot({ path: path.join(artifacts, 'events-dialog.png') });
     assert.ok(!received.some((body) => body.includes(ACCOUNT_TOKEN)), 'no token reached the browser');
     await page.click('#node-dialog-cancel');
   });

@@ -53,18 +53,70 @@ describe('the plex-server dialog in headless Chromium, in English and German', (
     await standIn.start();
     standIn.addAccount('owner', ACCOUNT_TOKEN);
     // plex.tv lists it first: a shared server that is offline and answers nowhere.
-    gone = await standIn.addServer({ name: "Bob's Old Server", owned: false, sourceTitle: 'bob', presence: false, connections: [{ local: false, dead: true }] });
+    gone = await standIn.addServer({
+      name: "Bob's Old Server",
+      owned: false,
+      sourceTitle: 'bob',
+      presence: false,
+      connections: [{ local: false, dead: true }],
+    });
     ({ owned, shared } = await standIn.addDemoServers());
-    const ownedUrl = (owned.device().connections as Array<{ uri: string; local: boolean; protocol: string }>).find((c) => c.local && c.protocol === 'http')!.uri;
+    const ownedUrl = (owned.device().connections as Array<{ uri: string; local: boolean; protocol: string }>).find(
+      (c) => c.local && c.protocol === 'http',
+    )!.uri;
     red = await startWithPackage();
     await red.login('admin', PASSWORD);
     await red.deploy([
       { id: 'tab1', type: 'tab', label: 'Plex' },
-      { id: 'acct', type: 'plex-account', name: 'My Plex', clientIdentifier: 'server-dialog-client', product: 'Node-RED', deviceName: 'Test', plexTvUrl: standIn.url, credentials: { token: ACCOUNT_TOKEN } },
-      { id: 'nobody', type: 'plex-account', name: 'Not signed in', clientIdentifier: 'server-dialog-nobody', product: 'Node-RED', deviceName: 'Test', plexTvUrl: standIn.url },
+      {
+        id: 'acct',
+        type: 'plex-account',
+        name: 'My Plex',
+        clientIdentifier: 'server-dialog-client',
+        product: 'Node-RED',
+        deviceName: 'Test',
+        plexTvUrl: standIn.url,
+        credentials: { token: ACCOUNT_TOKEN },
+      },
+      {
+        id: 'nobody',
+        type: 'plex-account',
+        name: 'Not signed in',
+        clientIdentifier: 'server-dialog-nobody',
+        product: 'Node-RED',
+        deviceName: 'Test',
+        plexTvUrl: standIn.url,
+      },
       { id: 'still', type: 'plex-server', name: 'Never moved', url: ownedUrl, account: 'acct', machineIdentifier: owned.standIn.machineIdentifier },
-      { id: 'moved', type: 'plex-server', name: 'Moved', url: `http://127.0.0.1:${await deadPort()}`, account: 'acct', machineIdentifier: owned.standIn.machineIdentifier },
-      { id: 'jwtacct', type: 'plex-account', name: 'With a Plex JWT', clientIdentifier: 'server-dialog-jwt', product: 'Node-RED', deviceName: 'Test', plexTvUrl: standIn.url, auth: 'jwt', credentials: { token: ACCOUNT_TOKEN } },
+      {
+        id: 'moved',
+        type: 'plex-server',
+        name: 'Moved',
+        url: `http://127.0.0.1:${await deadPort()}`,
+        account: 'acct',
+        machineIdentifier: owned.standIn.machineIdentifier,
+      },
+      {
+        id: 'jwtacct',
+        type: 'plex-account',
+        name: 'With a Plex JWT',
+        clientIdentifier: 'server-dialog-jwt',
+        product: 'Node-RED',
+        deviceName: 'Test',
+        plexTvUrl: standIn.url,
+        auth: 'jwt',
+        credentials: { token: ACCOUNT_TOKEN },
+      },
+      {
+        id: 'slowacct',
+        type: 'plex-account',
+        name: 'Slow plex.tv',
+        clientIdentifier: 'server-dialog-slow',
+        product: 'Node-RED',
+        deviceName: 'Test',
+        plexTvUrl: standIn.url,
+        credentials: { token: ACCOUNT_TOKEN },
+      },
       { id: 'jwtsrv', type: 'plex-server', name: 'Checked for JWTs', url: ownedUrl, account: 'jwtacct', machineIdentifier: owned.standIn.machineIdentifier },
       { id: 'go', type: 'inject', z: 'tab1', props: [{ p: 'payload' }], payload: '', payloadType: 'date', x: 100, y: 100, wires: [['tt']] },
       { id: 'tt', type: 'plex-transient-token', z: 'tab1', server: '', x: 300, y: 100, wires: [] },
@@ -94,7 +146,10 @@ describe('the plex-server dialog in headless Chromium, in English and German', (
   }
 
   async function waitForStatus(page: Page, pattern: RegExp): Promise<string> {
-    await page.waitForFunction((source) => new RegExp(source).test(document.querySelector('#plex-server-find-status')?.textContent ?? ''), pattern.source, { timeout: 20_000 })
+    await page
+      .waitForFunction((source) => new RegExp(source).test(document.querySelector('#plex-server-find-status')?.textContent ?? ''), pattern.source, {
+        timeout: 20_000,
+      })
       .catch(async (error) => {
         throw new Error(`${error}; status: ${await textOf(page, '#plex-server-find-status')}`);
       });
@@ -136,7 +191,9 @@ describe('the plex-server dialog in headless Chromium, in English and German', (
       await page.selectOption('#node-config-input-account', 'acct');
       await page.click('#plex-server-find');
       await page.waitForSelector('#plex-server-list tr >> nth=2', { timeout: 20_000 });
-      const rows = await page.locator('#plex-server-list tr').evaluateAll((trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.textContent).slice(0, 4)));
+      const rows = await page
+        .locator('#plex-server-list tr')
+        .evaluateAll((trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.textContent).slice(0, 4)));
       assert.deepEqual(rows, [
         ['Living Room', language.yours, 'online', '1.41.3.9314'],
         ["Anna's Server", 'anna', 'online', '1.41.3.9314'],
@@ -144,7 +201,11 @@ describe('the plex-server dialog in headless Chromium, in English and German', (
       ]);
       await assertTextsFilled(page, `${language.locale} servers listed`);
       // docs/images/find-servers.png is copied from here
-      if (language.locale === 'en-US') await page.locator('.red-ui-tray').last().screenshot({ path: path.join(artifacts, 'find-servers.png') });
+      if (language.locale === 'en-US')
+        await page
+          .locator('.red-ui-tray')
+          .last()
+          .screenshot({ path: path.join(artifacts, 'find-servers.png') });
 
       await page.click(`#plex-server-list button[data-machine-identifier="${gone.standIn.machineIdentifier}"]`);
       await waitForStatus(page, language.unreachable);
@@ -175,7 +236,9 @@ describe('the plex-server dialog in headless Chromium, in English and German', (
     await page.waitForSelector('#plex-server-jwt', { state: 'visible' });
     const checked = async (pattern: RegExp) => {
       await page.click('#plex-server-jwt-check');
-      await page.waitForFunction((source) => new RegExp(source).test(document.querySelector('#plex-server-jwt-state')?.textContent ?? ''), pattern.source, { timeout: 20_000 });
+      await page.waitForFunction((source) => new RegExp(source).test(document.querySelector('#plex-server-jwt-state')?.textContent ?? ''), pattern.source, {
+        timeout: 20_000,
+      });
     };
     // Real servers refuse Plex JWTs today: the stand-in too, by default.
     await checked(/^Takes Plex JWTs: not yet \(checked .*\d.*: it refused the Plex JWT\)\. It gets the standard token\.$/);
@@ -187,6 +250,37 @@ describe('the plex-server dialog in headless Chromium, in English and German', (
     } finally {
       owned.standIn.takesPlexJwts = false;
     }
+    await cancelDialogs(page);
+  });
+
+  it("a server picked with Use, answered after its dialog closed, fills in nothing, not another server's dialog", async () => {
+    const { page } = pages[0];
+    await page.evaluate(() => (window as any).RED.editor.edit((window as any).RED.nodes.node('tt')));
+    await page.click('#node-input-btn-server-add');
+    await page.waitForSelector('#plex-server-find', { state: 'visible' });
+    await page.selectOption('#node-config-input-account', 'acct');
+    await page.click('#plex-server-find');
+    await page.waitForSelector('#plex-server-list tr >> nth=2', { timeout: 20_000 });
+    // Use, with an account nothing asked plex.tv about yet: the pick asks plex.tv, which is slow today.
+    await page.selectOption('#node-config-input-account', 'slowacct');
+    let answer!: () => void;
+    standIn.fail(/^GET \/api\/v2\/resources/, { heldUntil: new Promise<void>((resolve) => (answer = resolve)) });
+    const asked = standIn.requests.length;
+    const picked = page.waitForResponse((response) => response.url().endsWith('/pick'));
+    await page.click(`#plex-server-list button[data-machine-identifier="${shared.standIn.machineIdentifier}"]`);
+    while (!standIn.requests.slice(asked).some((request) => request.path.startsWith('/api/v2/resources'))) await delay(50);
+    await cancelDialogs(page);
+
+    await openServer(page, 'still');
+    const before = await page.inputValue('#node-config-input-url');
+    answer();
+    assert.equal((await picked).status(), 200, 'the pick itself worked');
+    await (await picked).finished();
+    await page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 200))); // the answer's handlers have run
+    assert.equal(await page.inputValue('#node-config-input-name'), 'Never moved');
+    assert.equal(await page.inputValue('#node-config-input-url'), before);
+    assert.equal(await page.inputValue('#node-config-input-machineIdentifier'), owned.standIn.machineIdentifier);
+    assert.equal(await textOf(page, '#plex-server-find-status'), '');
     await cancelDialogs(page);
   });
 
@@ -205,7 +299,13 @@ describe('the plex-server dialog in headless Chromium, in English and German', (
     const before = (red.output().match(/Started flows/g) ?? []).length;
     await page.click('#red-ui-header-button-deploy');
     const confirm = page.getByRole('button', { name: 'Confirm deploy' });
-    if (await confirm.waitFor({ timeout: 3000 }).then(() => true, () => false)) await confirm.click();
+    if (
+      await confirm.waitFor({ timeout: 3000 }).then(
+        () => true,
+        () => false,
+      )
+    )
+      await confirm.click();
     const until = Date.now() + 20_000;
     while ((red.output().match(/Started flows/g) ?? []).length <= before) {
       assert.ok(Date.now() < until, 'deploy did not start the flows');
@@ -221,7 +321,10 @@ describe('the plex-server dialog in headless Chromium, in English and German', (
     }
     const call = shared.standIn.requests.slice(seen).find((r) => r.path.startsWith('/security/token'))!;
     assert.equal(call.headers['x-plex-token'], shared.accessToken);
-    assert.ok(!pages.some((each) => each.received.some((body) => body.includes(shared.accessToken) || body.includes(ACCOUNT_TOKEN))), 'no token reached a browser');
+    assert.ok(
+      !pages.some((each) => each.received.some((body) => body.includes(shared.accessToken) || body.includes(ACCOUNT_TOKEN))),
+      'no token reached a browser',
+    );
     assert.ok(received.length > 20, 'responses were recorded');
     const credentials = fs.readFileSync(path.join(red.userDir, 'flows_cred.json'), 'utf8');
     assert.ok(!credentials.includes(shared.accessToken), 'flows_cred.json is encrypted');

@@ -254,7 +254,10 @@ describe('PlexAccount', () => {
       const storage = new MemoryStorage();
       const account = open(storage, { auth: 'jwt', timing: { keyDeviceFirstDelayMs: 0, keyDeviceRetryMs: [60_000], keyPinPollMs: 20 } });
       const token = await classicToken(account);
-      standIn.fail(/^GET \/api\/v2\/pins\/\d+\?deviceJWT=/, { status: 200, body: JSON.stringify({ id: 1, code: 'X', authToken: 'classic-token-12345', expiresIn: 900 }) });
+      standIn.fail(/^GET \/api\/v2\/pins\/\d+\?deviceJWT=/, {
+        status: 200,
+        body: JSON.stringify({ id: 1, code: 'X', authToken: 'classic-token-12345', expiresIn: 900 }),
+      });
       account.signIn(token);
       await until(() => account.state().keyDevice.state === 'failed', 'failed set-up');
       assert.match(account.state().keyDevice.error!, /classic token where the Plex JWT/);

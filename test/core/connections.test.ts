@@ -44,8 +44,15 @@ describe('ranking connections', () => {
 
   it('takes only devices that provide "server", owner from sourceTitle, and a flow never sees the access token', () => {
     const device = {
-      name: 'Wohnzimmer', product: 'Plex Media Server', productVersion: '1.41.0', clientIdentifier: SERVER_ID,
-      provides: 'server,client', owned: false, sourceTitle: 'friend', presence: true, accessToken: 'SHARED-TOKEN',
+      name: 'Wohnzimmer',
+      product: 'Plex Media Server',
+      productVersion: '1.41.0',
+      clientIdentifier: SERVER_ID,
+      provides: 'server,client',
+      owned: false,
+      sourceTitle: 'friend',
+      presence: true,
+      accessToken: 'SHARED-TOKEN',
       connections: [localHttp, remoteHttp],
     };
     const servers = serversOf([device, { ...device, clientIdentifier: 'phone', provides: 'client,player' }]);
@@ -53,8 +60,14 @@ describe('ranking connections', () => {
     assert.equal(servers[0].accessToken, 'SHARED-TOKEN');
     const shown = publicServer(servers[0]);
     assert.deepEqual(shown, {
-      name: 'Wohnzimmer', machineIdentifier: SERVER_ID, owned: false, owner: 'friend', online: true,
-      product: 'Plex Media Server', version: '1.41.0', connections: [remoteHttp],
+      name: 'Wohnzimmer',
+      machineIdentifier: SERVER_ID,
+      owned: false,
+      owner: 'friend',
+      online: true,
+      product: 'Plex Media Server',
+      version: '1.41.0',
+      connections: [remoteHttp],
     });
     assert.ok(!JSON.stringify(shown).includes('SHARED-TOKEN'));
   });
@@ -141,26 +154,31 @@ describe('racing a long list of connections', () => {
     let open = 0;
     let peak = 0;
     let asked = 0;
-    const servers = await Promise.all(Array.from({ length: count }, async () => {
-      const server = http.createServer((_req, res) => {
-        asked += 1;
-        if ('failAfterMs' in behaviour) setTimeout(() => res.writeHead(503).end(), behaviour.failAfterMs);
-      });
-      server.on('connection', (socket) => {
-        peak = Math.max(peak, ++open);
-        socket.once('close', () => (open -= 1));
-      });
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-      return server;
-    }));
+    const servers = await Promise.all(
+      Array.from({ length: count }, async () => {
+        const server = http.createServer((_req, res) => {
+          asked += 1;
+          if ('failAfterMs' in behaviour) setTimeout(() => res.writeHead(503).end(), behaviour.failAfterMs);
+        });
+        server.on('connection', (socket) => {
+          peak = Math.max(peak, ++open);
+          socket.once('close', () => (open -= 1));
+        });
+        await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+        return server;
+      }),
+    );
     return {
       urls: servers.map((server) => `http://127.0.0.1:${(server.address() as AddressInfo).port}`),
       peak: () => peak,
       asked: () => asked,
-      close: () => Promise.all(servers.map((server) => {
-        server.closeAllConnections();
-        return new Promise((resolve) => server.close(resolve));
-      })),
+      close: () =>
+        Promise.all(
+          servers.map((server) => {
+            server.closeAllConnections();
+            return new Promise((resolve) => server.close(resolve));
+          }),
+        ),
     };
   }
   const answering = () => serve(answer(200, JSON.stringify({ MediaContainer: { machineIdentifier: SERVER_ID } })));
@@ -215,7 +233,27 @@ describe('racing over https', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'plex-race-tls-'));
   const keyFile = path.join(dir, 'key.pem');
   const certFile = path.join(dir, 'cert.pem');
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '1', '-subj', '/CN=plex-test', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+      '-days',
+      '1',
+      '-subj',
+      '/CN=plex-test',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+    ],
+    { stdio: 'ignore' },
+  );
   const server = https.createServer({ key: fs.readFileSync(keyFile), cert: fs.readFileSync(certFile) }, (_req, res) => {
     res.writeHead(200, { 'Content-Type': 'application/json' });
     res.end(JSON.stringify({ MediaContainer: { machineIdentifier: SERVER_ID } }));

@@ -37,7 +37,13 @@ describe('PlexError codes', () => {
     ['401 with Plex JSON', 401, '{"errors":[{"code":1001,"message":"User could not be authenticated"}]}', 'PLEX_TOKEN_REJECTED'],
     ['401 HTML page', 401, '<html><title>Unauthorized</title></html>', 'PLEX_TOKEN_REJECTED', 'text/html'],
     ['422 "Invalid token"', 422, '{"errors":[{"code":1001,"message":"Invalid token"}]}', 'PLEX_TOKEN_REJECTED'],
-    ['422 "Invalid token" in XML', 422, '<?xml version="1.0"?><errors><error code="1001" message="Invalid token" status="422"/></errors>', 'PLEX_TOKEN_REJECTED', 'text/xml'],
+    [
+      '422 "Invalid token" in XML',
+      422,
+      '<?xml version="1.0"?><errors><error code="1001" message="Invalid token" status="422"/></errors>',
+      'PLEX_TOKEN_REJECTED',
+      'text/xml',
+    ],
     ['422 about something else', 422, '{"errors":[{"code":1099,"message":"Thumbprint Already Taken"}]}', 'PLEX_HTTP'],
     ['422 without a message', 422, '', 'PLEX_HTTP', 'text/plain'],
     ['429', 429, '{"errors":[{"code":1003,"message":"API rate limit exceeded"}]}', 'PLEX_RATE_LIMITED'],
@@ -97,7 +103,27 @@ describe('PlexError codes', () => {
     let server: https.Server;
     let url: string;
     before(async () => {
-      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '1', '-subj', '/CN=plex-test', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'rsa:2048',
+          '-nodes',
+          '-keyout',
+          keyFile,
+          '-out',
+          certFile,
+          '-days',
+          '1',
+          '-subj',
+          '/CN=plex-test',
+          '-addext',
+          'subjectAltName=IP:127.0.0.1',
+        ],
+        { stdio: 'ignore' },
+      );
       server = https.createServer({ key: fs.readFileSync(keyFile), cert: fs.readFileSync(certFile) }, answer(200, '{}'));
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/x`;
@@ -141,8 +167,18 @@ describe('PlexError codes', () => {
     });
   });
 
-  it('knows node\'s TLS fault codes, and not the codes of a missing peer', () => {
-    for (const code of ['DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID', 'ERR_TLS_CERT_ALTNAME_INVALID', 'ERR_SSL_WRONG_VERSION_NUMBER', 'HOSTNAME_MISMATCH']) {
+  it("knows node's TLS fault codes, and not the codes of a missing peer", () => {
+    for (const code of [
+      'DEPTH_ZERO_SELF_SIGNED_CERT',
+      'SELF_SIGNED_CERT_IN_CHAIN',
+      'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+      'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+      'CERT_HAS_EXPIRED',
+      'CERT_NOT_YET_VALID',
+      'ERR_TLS_CERT_ALTNAME_INVALID',
+      'ERR_SSL_WRONG_VERSION_NUMBER',
+      'HOSTNAME_MISMATCH',
+    ]) {
       assert.equal(isTlsFaultCode(code), true, code);
     }
     for (const code of [undefined, 'ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EPIPE']) {

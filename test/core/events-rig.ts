@@ -58,7 +58,8 @@ export function startRig(options: RigOptions): Rig {
     until: async (check: () => boolean, what: string, ms = 5000) => {
       const end = Date.now() + ms;
       while (!check()) {
-        if (Date.now() > end) throw new Error(`no ${what} within ${ms} ms; states ${JSON.stringify(rig.states.map((s) => s.state))}, warnings ${JSON.stringify(rig.warnings)}`);
+        if (Date.now() > end)
+          throw new Error(`no ${what} within ${ms} ms; states ${JSON.stringify(rig.states.map((s) => s.state))}, warnings ${JSON.stringify(rig.warnings)}`);
         await new Promise((resolve) => setTimeout(resolve, 5));
       }
     },

@@ -60,7 +60,9 @@ describe('PinPoller with a peer that says "wait for ever", on a mocked clock', (
   mockedClock(); // its setTimeout fires a delay that overflows after 1 ms, as the real one does
 
   it('keeps to the backoff cap when plex.tv sends Retry-After: 99999999999 (that overflowed setTimeout: a poll every millisecond)', async () => {
-    const peer = await serve(answer(429, '{"errors":[{"code":1003,"message":"API rate limit exceeded"}]}', 'application/json', { 'Retry-After': '99999999999' }));
+    const peer = await serve(
+      answer(429, '{"errors":[{"code":1003,"message":"API rate limit exceeded"}]}', 'application/json', { 'Retry-After': '99999999999' }),
+    );
     const http = new HttpClient({ timeoutMs: 2000 });
     const plexTv = new PlexTvClient(identity, http, peer.url);
     let checks = 0;
@@ -195,11 +197,20 @@ describe('PinPoller through garbled answers while a PIN waits', () => {
     const plexTv = new PlexTvClient(identity, http, peer.url);
     const warnings: string[] = [];
     try {
-      const outcome = await nextEvent<PollOutcome>((resolve) => {
-        // What is under test is the run of faults, not its pace: polled every 10 ms, backing off up to 40 ms.
-        new PinPoller({ check: (id, signal) => plexTv.checkPin(id, signal), onOutcome: resolve, onWarning: (text) => warnings.push(text), minIntervalMs: 10, faultBackoffCapMs: 40 })
-          .add({ id: 4242, intervalMs: 10, expiresAt: Date.now() + 120_000 });
-      }, 5000, 'approval');
+      const outcome = await nextEvent<PollOutcome>(
+        (resolve) => {
+          // What is under test is the run of faults, not its pace: polled every 10 ms, backing off up to 40 ms.
+          new PinPoller({
+            check: (id, signal) => plexTv.checkPin(id, signal),
+            onOutcome: resolve,
+            onWarning: (text) => warnings.push(text),
+            minIntervalMs: 10,
+            faultBackoffCapMs: 40,
+          }).add({ id: 4242, intervalMs: 10, expiresAt: Date.now() + 120_000 });
+        },
+        5000,
+        'approval',
+      );
       assert.equal(outcome.kind, 'approved');
       assert.equal(peer.requests.length, garbled.length + 1);
       const faults = warnings.filter((text) => !text.includes('strays from the documented schema'));

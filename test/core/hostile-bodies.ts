@@ -59,7 +59,10 @@ export async function stallReading(client: HttpClient, body: string, status: num
 }
 
 /** As an error (401, text/html) and as a success (200, application/xml). */
-export const HOSTILE_ANSWERS = [[401, 'text/html'], [200, 'application/xml']] as const;
+export const HOSTILE_ANSWERS = [
+  [401, 'text/html'],
+  [200, 'application/xml'],
+] as const;
 
 /** The stall for every hostile body and answer, for the benchmark. */
 export async function measureHostileBodies(): Promise<Array<{ name: string; status: number; stallMs: number }>> {
@@ -85,7 +88,17 @@ function jsonList(unit: string, { head = '[', tail = ']', count = Math.floor((1_
 const identity = { clientIdentifier: 'hostile-lists', product: 'Node-RED', deviceName: 'Test' };
 /** What the relied schema of /api/v2/resources needs of a device; nothing the documented one asks for is right. */
 const strayingDevice = (name: string) =>
-  JSON.stringify({ name, clientIdentifier: 'c', provides: 'server', owned: true, connections: [], createdAt: 'yesterday', lastSeenAt: 0, home: 'no', platform: 7 });
+  JSON.stringify({
+    name,
+    clientIdentifier: 'c',
+    provides: 'server',
+    owned: true,
+    connections: [],
+    createdAt: 'yesterday',
+    lastSeenAt: 0,
+    home: 'no',
+    platform: 7,
+  });
 const plexKey = JSON.stringify(generateKeyPairSync('ed25519').publicKey.export({ format: 'jwk' }));
 
 type ListCall = (client: HttpClient, url: string) => Promise<unknown>;
@@ -99,7 +112,11 @@ const strayingDevices = jsonList(strayingDevice('n'.repeat(30)));
 const strayingDevicesWithinCap = jsonList(strayingDevice('n'.repeat(350)), { count: MAX_DEVICES });
 const manyKeys = jsonList(plexKey, { head: '{"keys":[', tail: ']}' });
 const commas = ','.repeat(1_000_000);
-const manyConnections = jsonList('{"uri":"http://10.0.0.1:32400"}', { head: '{"MediaContainer":{"size":1,"Device":{"name":"n","Connection":[', tail: ']}}}', count: 20_000 });
+const manyConnections = jsonList('{"uri":"http://10.0.0.1:32400"}', {
+  head: '{"MediaContainer":{"size":1,"Device":{"name":"n","Connection":[',
+  tail: ']}}}',
+  count: 20_000,
+});
 
 /**
  * Answers of about 1 MB (200, JSON) full of list entries, each with the call that reads it, a
@@ -107,27 +124,44 @@ const manyConnections = jsonList('{"uri":"http://10.0.0.1:32400"}', { head: '{"M
  */
 export const HOSTILE_LISTS: ReadonlyArray<{ name: string; body: string; valid: string; call: ListCall; ends: { error: RegExp } | { warning: RegExp } }> = [
   {
-    name: `resources: ${emptyDevices.count} empty devices`, body: emptyDevices.body, valid: '[]', call: servers,
+    name: `resources: ${emptyDevices.count} empty devices`,
+    body: emptyDevices.body,
+    valid: '[]',
+    call: servers,
     ends: { error: /answered with JSON of more than 50000 objects and arrays; refused$/ },
   },
   {
-    name: `resources: ${strayingDevices.count} devices that stray in every documented field`, body: strayingDevices.body, valid: '[]', call: servers,
+    name: `resources: ${strayingDevices.count} devices that stray in every documented field`,
+    body: strayingDevices.body,
+    valid: '[]',
+    call: servers,
     ends: { error: /^plex\.tv resources: field \(body\) must NOT have more than 2000 items$/ },
   },
   {
-    name: `resources: ${strayingDevicesWithinCap.count} devices of 500 bytes that stray in every documented field`, body: strayingDevicesWithinCap.body, valid: '[]', call: servers,
+    name: `resources: ${strayingDevicesWithinCap.count} devices of 500 bytes that stray in every documented field`,
+    body: strayingDevicesWithinCap.body,
+    valid: '[]',
+    call: servers,
     ends: { warning: /^plex\.tv resources strays from the documented schema: \[0\]\.product is missing$/ },
   },
   {
-    name: 'resources: a device that provides a million commas', body: JSON.stringify([{ name: 'n', clientIdentifier: 'c', provides: commas, owned: true, connections: [] }]),
-    valid: '[]', call: servers, ends: { warning: /^plex\.tv resources strays from the documented schema: \[0\]\.product is missing$/ },
+    name: 'resources: a device that provides a million commas',
+    body: JSON.stringify([{ name: 'n', clientIdentifier: 'c', provides: commas, owned: true, connections: [] }]),
+    valid: '[]',
+    call: servers,
+    ends: { warning: /^plex\.tv resources strays from the documented schema: \[0\]\.product is missing$/ },
   },
   {
-    name: `auth keys: ${manyKeys.count} Ed25519 keys`, body: manyKeys.body, valid: '{"keys":[]}', call: keys,
+    name: `auth keys: ${manyKeys.count} Ed25519 keys`,
+    body: manyKeys.body,
+    valid: '{"keys":[]}',
+    call: keys,
     ends: { error: /^plex\.tv keys: field keys must NOT have more than 8 items$/ },
   },
   {
-    name: `source information: ${manyConnections.count} connections`, body: manyConnections.body, call: sourceInfo,
+    name: `source information: ${manyConnections.count} connections`,
+    body: manyConnections.body,
+    call: sourceInfo,
     valid: '{"MediaContainer":{"size":1,"Device":{"name":"n","Connection":[]}}}',
     ends: { warning: /^Plex Media Server source information lists 20000 connections; only the first 64 are passed on$/ },
   },
@@ -138,7 +172,10 @@ export const HOSTILE_LISTS: ReadonlyArray<{ name: string; body: string; valid: s
  * while the second is read and checked (the first compiled the call's schemas, a cost paid once
  * per process whatever the answer), and how that call ended.
  */
-export async function stallReadingList(client: HttpClient, list: (typeof HOSTILE_LISTS)[number]): Promise<{ stallMs: number; value?: unknown; error?: unknown }> {
+export async function stallReadingList(
+  client: HttpClient,
+  list: (typeof HOSTILE_LISTS)[number],
+): Promise<{ stallMs: number; value?: unknown; error?: unknown }> {
   let answered = 0;
   const peer = await serve((req: http.IncomingMessage, res: http.ServerResponse) => answer(200, answered++ ? list.body : list.valid)(req, res));
   try {

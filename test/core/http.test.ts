@@ -67,7 +67,10 @@ describe('HttpClient', () => {
       assert.equal(error.transient, true);
     });
 
-    for (const [status, title] of [[403, 'Access denied'], [503, 'Down for maintenance']] as const) {
+    for (const [status, title] of [
+      [403, 'Access denied'],
+      [503, 'Down for maintenance'],
+    ] as const) {
       it(`takes the title of an HTML ${status} page as Plex's message`, async () => {
         const page = `<html><head><title>${title}</title></head><body><h1>${title}</h1></body></html>`;
         const peer = await server(answer(status, page, 'text/html'));
@@ -141,7 +144,9 @@ describe('HttpClient', () => {
     });
 
     it('asks for no compression, and refuses a compressed body as an answer it cannot use, not as a network fault', async () => {
-      const peer = await server((_req, res) => void res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' }).end('not gzip at all'));
+      const peer = await server(
+        (_req, res) => void res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' }).end('not gzip at all'),
+      );
       const error = await plexErrorOf(client.request(request(`${peer.url}/api/v2/user`)));
       assert.equal(error.kind, 'response');
       assert.match(error.message, /answered with JSON that cannot be read/);
@@ -230,7 +235,13 @@ describe('HttpClient', () => {
       });
       const response = await client.request(request(`${peer.url}/old`, { token: TOKEN }));
       assert.deepEqual(response.body, { ok: true });
-      assert.deepEqual(peer.requests.map((r) => [r.url, r.headers['x-plex-token']]), [['/old', TOKEN], ['/new', TOKEN]]);
+      assert.deepEqual(
+        peer.requests.map((r) => [r.url, r.headers['x-plex-token']]),
+        [
+          ['/old', TOKEN],
+          ['/new', TOKEN],
+        ],
+      );
     });
 
     it('refuses a redirect to another host, and sends that host nothing', async () => {
@@ -251,7 +262,10 @@ describe('HttpClient', () => {
       });
       const error = await plexErrorOf(client.request(request(`${peer.url}/start`, { token: TOKEN })));
       assert.equal(error.kind, 'redirect');
-      assert.deepEqual(peer.requests.map((r) => r.url), ['/start']);
+      assert.deepEqual(
+        peer.requests.map((r) => r.url),
+        ['/start'],
+      );
     });
 
     it('stops after a few same-origin redirects', async () => {
@@ -333,7 +347,10 @@ describe('HttpClient', () => {
         const peer = await server(answer(401, body, contentType));
         const error = await plexErrorOf(client.request(request(`${peer.url}/api/v2/user`, { token: LONG_TOKEN })));
         assert.equal(error.status, 401);
-        assert.ok(error.plexMessage!.startsWith(`${body.includes('<title>') ? 't' : body.includes('<errors>') ? 'x' : 'm'}`.repeat(190) + ' [redac'), error.plexMessage);
+        assert.ok(
+          error.plexMessage!.startsWith(`${body.includes('<title>') ? 't' : body.includes('<errors>') ? 'x' : 'm'}`.repeat(190) + ' [redac'),
+          error.plexMessage,
+        );
         assert.equal(error.plexMessage!.length, 200);
         for (const text of [error.message, error.plexMessage!, JSON.stringify(error)]) {
           assert.equal(leakedPrefix(text), undefined, text);
@@ -376,7 +393,10 @@ describe('HttpClient', () => {
 describe('plexMessageOf', () => {
   it('reads JSON, XML and HTML error bodies and nothing else', () => {
     assert.deepEqual(plexMessageOf('{"errors":[{"code":1020,"message":"Code not found or expired"}]}'), { code: 1020, message: 'Code not found or expired' });
-    assert.deepEqual(plexMessageOf('<errors><error code="1001" message="User could not be authenticated"/></errors>'), { code: 1001, message: 'User could not be authenticated' });
+    assert.deepEqual(plexMessageOf('<errors><error code="1001" message="User could not be authenticated"/></errors>'), {
+      code: 1001,
+      message: 'User could not be authenticated',
+    });
     assert.deepEqual(plexMessageOf('<html><body><h1>Unauthorized</h1></body></html>'), { message: 'Unauthorized' });
     assert.deepEqual(plexMessageOf('<html><head><title>\n  503   Service\n Unavailable </title></head></html>'), { message: '503 Service Unavailable' });
     assert.deepEqual(plexMessageOf('{"errors":'), {});
@@ -413,7 +433,13 @@ describe('PlexError', () => {
   it('turns into plain data for msg.error', () => {
     const error = new PlexError('plex.tv (GET /api/v2/user) answered 401', { kind: 'http', status: 401, plexCode: 1001, plexMessage: 'm', retryAfterMs: 5 });
     assert.deepEqual(JSON.parse(JSON.stringify(error)), {
-      name: 'PlexError', message: 'plex.tv (GET /api/v2/user) answered 401', code: 'PLEX_TOKEN_REJECTED', kind: 'http', status: 401, plexCode: 1001, plexMessage: 'm',
+      name: 'PlexError',
+      message: 'plex.tv (GET /api/v2/user) answered 401',
+      code: 'PLEX_TOKEN_REJECTED',
+      kind: 'http',
+      status: 401,
+      plexCode: 1001,
+      plexMessage: 'm',
     });
     assert.ok(error instanceof Error);
   });

@@ -30,7 +30,14 @@ describe('device key', () => {
     const pkcs8 = Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), d]);
     const pem = `-----BEGIN PRIVATE KEY-----\n${pkcs8.toString('base64')}\n-----END PRIVATE KEY-----\n`;
     const key = await DeviceKey.fromPrivateKey(pem);
-    assert.deepEqual(key.publicJwk, { kty: 'OKP', crv: 'Ed25519', x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo', alg: 'EdDSA', use: 'sig', kid: thumbprint });
+    assert.deepEqual(key.publicJwk, {
+      kty: 'OKP',
+      crv: 'Ed25519',
+      x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo',
+      alg: 'EdDSA',
+      use: 'sig',
+      kid: thumbprint,
+    });
   });
 
   it('exports the private key as PKCS#8 PEM and imports it back to the same key', async () => {
@@ -50,11 +57,17 @@ describe('device key', () => {
     assert.ok(!JSON.stringify({ key }).includes('"d"'));
     assert.ok(!inspect(key, { showHidden: true, depth: 5 }).includes(secret));
     const garbage = 'not-a-key-but-a-secret-123';
-    const error = await DeviceKey.fromPrivateKey(garbage).then(() => assert.fail('accepted'), (caught: PlexError) => caught);
+    const error = await DeviceKey.fromPrivateKey(garbage).then(
+      () => assert.fail('accepted'),
+      (caught: PlexError) => caught,
+    );
     assert.equal(error.code, 'PLEX_BAD_INPUT');
     assert.ok(!error.message.includes(garbage));
-    const rsa = (await import('node:crypto')).generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey.export({ format: 'pem', type: 'pkcs8' }).toString();
-    assert.match((await DeviceKey.fromPrivateKey(rsa).catch((caught: PlexError) => caught) as PlexError).message, /is an rsa key, not Ed25519/);
+    const rsa = (await import('node:crypto'))
+      .generateKeyPairSync('rsa', { modulusLength: 1024 })
+      .privateKey.export({ format: 'pem', type: 'pkcs8' })
+      .toString();
+    assert.match(((await DeviceKey.fromPrivateKey(rsa).catch((caught: PlexError) => caught)) as PlexError).message, /is an rsa key, not Ed25519/);
   });
 
   it('signs a device JWT with the header and claims plex.tv asks for, verifiable with the public JWK', async () => {
@@ -94,12 +107,25 @@ describe('verifyPlexJwt', async () => {
     ['another thumbprint', () => good({ thumbprint: 'another-device' }), 'thumbprint'],
     ['another issuer', () => good({ iss: 'evil.example' }), 'iss'],
     ['an expired token', () => good({ expiresInSec: -5 }), 'exp'],
-    ['alg none', async () => unsignedJwt({ iss: 'plex.tv', aud: ['plex.tv', clientIdentifier], thumbprint: kid, exp: Math.floor(Date.now() / 1000) + 600 }), 'alg'],
-    ['HS256 keyed with the public key bytes', async () => {
-      const { SignJWT } = await loadJose();
-      const secret = createPublicKey(plexTv.privateKey).export({ format: 'der', type: 'spki' });
-      return new SignJWT({ thumbprint: kid }).setProtectedHeader({ alg: 'HS256' }).setIssuer('plex.tv').setAudience(['plex.tv', clientIdentifier]).setExpirationTime('1h').sign(new Uint8Array(secret));
-    }, 'alg'],
+    [
+      'alg none',
+      async () => unsignedJwt({ iss: 'plex.tv', aud: ['plex.tv', clientIdentifier], thumbprint: kid, exp: Math.floor(Date.now() / 1000) + 600 }),
+      'alg',
+    ],
+    [
+      'HS256 keyed with the public key bytes',
+      async () => {
+        const { SignJWT } = await loadJose();
+        const secret = createPublicKey(plexTv.privateKey).export({ format: 'der', type: 'spki' });
+        return new SignJWT({ thumbprint: kid })
+          .setProtectedHeader({ alg: 'HS256' })
+          .setIssuer('plex.tv')
+          .setAudience(['plex.tv', clientIdentifier])
+          .setExpirationTime('1h')
+          .sign(new Uint8Array(secret));
+      },
+      'alg',
+    ],
     ['text that is not a JWT', async () => 'not.a-jwt', 'token'],
   ];
   for (const [what, make, field] of refusals) {

@@ -94,9 +94,12 @@ describe('PlexTvClient.linkCode against the stand-in', () => {
     assert.equal(((await poll.json()) as { authToken: string }).authToken, TOKEN);
   });
 
-  it('says an unknown code is unknown or expired, in plex.tv\'s words', async () => {
+  it("says an unknown code is unknown or expired, in plex.tv's words", async () => {
     const error = await rejection(plexTv.linkCode('ZZZZ', TOKEN));
-    assert.equal(error.message, 'Code ZZZZ is unknown or expired: plex.tv (PUT /api/v2/pins/link) answered 404 Not Found: Code not found or expired (code 1020)');
+    assert.equal(
+      error.message,
+      'Code ZZZZ is unknown or expired: plex.tv (PUT /api/v2/pins/link) answered 404 Not Found: Code not found or expired (code 1020)',
+    );
     assert.equal(error.kind, 'http');
     assert.equal(error.status, 404);
     assert.equal(error.plexCode, 1020);
@@ -111,11 +114,17 @@ describe('PlexTvClient.linkCode against the stand-in', () => {
     assert.equal(standIn.pins.get(pin.id)!.authToken, null);
   });
 
-  it('takes plex.tv\'s 400 and 422 about the code as unknown or expired too', async () => {
+  it("takes plex.tv's 400 and 422 about the code as unknown or expired too", async () => {
     standIn.fail(/^PUT \/api\/v2\/pins\/link/, { status: 400, body: '{"errors":[{"code":1000,"message":"Invalid code"}]}' });
-    assert.match((await rejection(plexTv.linkCode('ABCD', TOKEN))).message, /^Code ABCD is unknown or expired: .*answered 400 Bad Request: Invalid code \(code 1000\)$/);
+    assert.match(
+      (await rejection(plexTv.linkCode('ABCD', TOKEN))).message,
+      /^Code ABCD is unknown or expired: .*answered 400 Bad Request: Invalid code \(code 1000\)$/,
+    );
     standIn.fail(/^PUT \/api\/v2\/pins\/link/, { status: 422, body: '{"errors":[{"code":1020,"message":"Code not found or expired"}]}' });
-    assert.match((await rejection(plexTv.linkCode('ABCD', TOKEN))).message, /^Code ABCD is unknown or expired: .*answered 422 Unprocessable Entity: Code not found or expired/);
+    assert.match(
+      (await rejection(plexTv.linkCode('ABCD', TOKEN))).message,
+      /^Code ABCD is unknown or expired: .*answered 422 Unprocessable Entity: Code not found or expired/,
+    );
   });
 
   it('leaves a refused token as it is: 401, and 422 "Invalid token"', async () => {
@@ -164,7 +173,13 @@ describe('PlexTvClient.linkCode: the answers plex.tv may give for a linked code'
   });
 
   const linkedAnswers: Array<[string, (req: http.IncomingMessage, res: http.ServerResponse) => void]> = [
-    ['204 without a body', (_req, res) => { res.writeHead(204); res.end(); }],
+    [
+      '204 without a body',
+      (_req, res) => {
+        res.writeHead(204);
+        res.end();
+      },
+    ],
     ['201 with an empty body', answer(201, '')],
     ['200 with white space', answer(200, ' \n', 'text/plain')],
     ['200 with JSON', answer(200, '{"id":5,"code":"ABCD"}')],

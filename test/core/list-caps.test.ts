@@ -32,7 +32,7 @@ function refusal(run: () => unknown): PlexError {
   assert.fail('expected a refusal');
 }
 
-describe('the account\'s servers (/api/v2/resources)', () => {
+describe("the account's servers (/api/v2/resources)", () => {
   it(`takes ${MAX_DEVICES} devices, and refuses one more, naming the field and the cap`, () => {
     const devices = Array.from({ length: MAX_DEVICES }, (_, i) => device(`server-${i}`, 1));
     assert.equal(checkedServers(devices).value.length, MAX_DEVICES);
@@ -44,10 +44,18 @@ describe('the account\'s servers (/api/v2/resources)', () => {
 
   it(`tries the first ${MAX_CONNECTIONS} connections of a server that lists more, with a warning; the other servers are untouched`, () => {
     const { value, warnings } = checkedServers([device('flooded', 5000), device('usual', 3), device('also-flooded', MAX_CONNECTIONS + 1)]);
-    assert.deepEqual(value.map((server) => server.connections.length), [MAX_CONNECTIONS, 3, MAX_CONNECTIONS]);
-    assert.deepEqual(value[0].connections.map((each) => each.address), Array.from({ length: MAX_CONNECTIONS }, (_, i) => connection(i).address));
+    assert.deepEqual(
+      value.map((server) => server.connections.length),
+      [MAX_CONNECTIONS, 3, MAX_CONNECTIONS],
+    );
+    assert.deepEqual(
+      value[0].connections.map((each) => each.address),
+      Array.from({ length: MAX_CONNECTIONS }, (_, i) => connection(i).address),
+    );
     // The devices here stray from the documented schema too: that warning comes first.
-    assert.deepEqual(warnings.slice(1), [`plex.tv resources: 2 device(s) list more than ${MAX_CONNECTIONS} connections; only their first ${MAX_CONNECTIONS} are tried`]);
+    assert.deepEqual(warnings.slice(1), [
+      `plex.tv resources: 2 device(s) list more than ${MAX_CONNECTIONS} connections; only their first ${MAX_CONNECTIONS} are tried`,
+    ]);
     assert.equal(checkedServers([device('usual', MAX_CONNECTIONS)]).warnings.length, 1);
   });
 
@@ -94,7 +102,10 @@ describe('calls that read a list from a peer', () => {
     const listed = Array.from({ length: 3000 }, (_, i) => connection(i));
     body = JSON.stringify({ MediaContainer: { size: 1, Device: { name: 'n', clientIdentifier: 'c', accessToken: 'a', Connection: listed } } });
     const { value, warnings } = await server.sourceInfo('server-token', 'server://c', false);
-    assert.deepEqual(value.connections.map((each) => each.uri), listed.slice(0, MAX_CONNECTIONS).map((each) => each.uri));
+    assert.deepEqual(
+      value.connections.map((each) => each.uri),
+      listed.slice(0, MAX_CONNECTIONS).map((each) => each.uri),
+    );
     assert.deepEqual(warnings, [`Plex Media Server source information lists 3000 connections; only the first ${MAX_CONNECTIONS} are passed on`]);
   });
 });
@@ -117,7 +128,9 @@ describe('what a body may hold', () => {
   it(`JSON: ${MAX_JSON_CONTAINERS} objects and arrays are read, one more is refused before JSON.parse`, async () => {
     status = 200;
     contentType = 'application/json';
-    body = `[${Array(MAX_JSON_CONTAINERS - 1).fill('{}').join(',')}]`;
+    body = `[${Array(MAX_JSON_CONTAINERS - 1)
+      .fill('{}')
+      .join(',')}]`;
     assert.equal(((await get()).body as unknown[]).length, MAX_JSON_CONTAINERS - 1);
     body = `[${Array(MAX_JSON_CONTAINERS).fill('{}').join(',')}]`;
     const error = await plexErrorOf(get());
@@ -136,7 +149,8 @@ describe('what a body may hold', () => {
   });
 
   it(`XML: ${MAX_XML_ELEMENTS} elements and ${MAX_XML_ATTRIBUTES} attributes are read, one more is refused`, async () => {
-    const xml = (connections: number) => `<MediaContainer size="1"><Device name="n">${'<Connection uri="http://a:1"/>'.repeat(connections)}</Device></MediaContainer>`;
+    const xml = (connections: number) =>
+      `<MediaContainer size="1"><Device name="n">${'<Connection uri="http://a:1"/>'.repeat(connections)}</Device></MediaContainer>`;
     const root = parsePlexXml(xml(MAX_XML_ELEMENTS - 2)) as { MediaContainer: { Device: { Connection: unknown[] } } };
     assert.equal(root.MediaContainer.Device.Connection.length, MAX_XML_ELEMENTS - 2);
     assert.throws(() => parsePlexXml(xml(MAX_XML_ELEMENTS - 1)), { message: `more than ${MAX_XML_ELEMENTS} elements` });

@@ -105,7 +105,11 @@ describe('MediaServerClient against the stand-in', () => {
     const error = await plexErrorOf(server.transientToken('not-an-admin-token'));
     assert.equal(error.status, 403);
     assert.equal(error.plexMessage, '403 Forbidden');
-    assert.equal(error.message, 'Plex Media Server (GET /security/token) answered 403 Forbidden', 'a page title that only repeats the status line is said once');
+    assert.equal(
+      error.message,
+      'Plex Media Server (GET /security/token) answered 403 Forbidden',
+      'a page title that only repeats the status line is said once',
+    );
   });
 
   it('maps source information, with local and relay false when left out', async () => {

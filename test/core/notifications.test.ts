@@ -57,7 +57,10 @@ describe('the notification socket', () => {
     const session = standIn.playback.play();
     standIn.playback.scan();
     await rig.until(() => rig!.notifications.length === 3, 'three notifications');
-    assert.deepEqual(rig.notifications.map((n) => n.type), ['playing', 'activity', 'timeline']);
+    assert.deepEqual(
+      rig.notifications.map((n) => n.type),
+      ['playing', 'activity', 'timeline'],
+    );
     assert.equal(rig.notifications[0].PlaySessionStateNotification?.[0].sessionKey, session.sessionKey);
     assert.deepEqual(rig.warnings, []);
     standIn.playback.stop(session.sessionKey);
@@ -107,7 +110,10 @@ describe('the notification socket', () => {
     const firstWaiting = rig.states.find((s) => s.state === 'waiting')!;
     assert.ok(firstWaiting.state === 'waiting');
     const since = firstWaiting.since;
-    assert.ok(rig.states.filter((s) => s.state === 'waiting').every((s) => s.state === 'waiting' && s.since === since), 'down since the first fault');
+    assert.ok(
+      rig.states.filter((s) => s.state === 'waiting').every((s) => s.state === 'waiting' && s.since === since),
+      'down since the first fault',
+    );
 
     // A connection that lasted: the next drop starts at firstMs again, and a Retry-After is taken up to the cap.
     await passTime(rig, STABLE_AFTER_MS);
@@ -164,7 +170,10 @@ describe('the notification socket', () => {
     standIn.playback.notify({ type: 'status', size: 'one' } as never); // strays only where nothing is relied on
     standIn.playback.scan();
     await rig.until(() => rig!.notifications.length === 3, 'the readable ones');
-    assert.deepEqual(rig.notifications.map((n) => n.type), ['status', 'activity', 'timeline']);
+    assert.deepEqual(
+      rig.notifications.map((n) => n.type),
+      ['status', 'activity', 'timeline'],
+    );
     assert.equal(rig.warnings.filter((w) => /field NotificationContainer\.type is missing/.test(w)).length, 1);
     assert.equal(rig.warnings.filter((w) => /PlaySessionStateNotification\[0\]\.sessionKey is missing/.test(w)).length, 1, 'the same fault once');
     assert.ok(rig.warnings.some((w) => /strays from the documented schema: NotificationContainer\.size must be integer/.test(w)));
@@ -179,9 +188,18 @@ describe('the notification socket', () => {
     standIn.playback.notify({ type: 'playing', size: entries.length, PlaySessionStateNotification: entries });
     standIn.playback.scan();
     await rig.until(() => rig!.notifications.length === 2, 'the scan after them');
-    assert.deepEqual(rig.notifications.map((n) => n.type), ['activity', 'timeline']);
-    assert.ok(rig.warnings.some((w) => /more than 50000 objects and arrays; skipped/.test(w)), JSON.stringify(rig.warnings));
-    assert.ok(rig.warnings.some((w) => /PlaySessionStateNotification must NOT have more than 1000 items/.test(w)), JSON.stringify(rig.warnings));
+    assert.deepEqual(
+      rig.notifications.map((n) => n.type),
+      ['activity', 'timeline'],
+    );
+    assert.ok(
+      rig.warnings.some((w) => /more than 50000 objects and arrays; skipped/.test(w)),
+      JSON.stringify(rig.warnings),
+    );
+    assert.ok(
+      rig.warnings.some((w) => /PlaySessionStateNotification must NOT have more than 1000 items/.test(w)),
+      JSON.stringify(rig.warnings),
+    );
     assert.equal(lastState(rig)?.state, 'connected');
   });
 

@@ -2,8 +2,17 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { PlexStandIn } from '../../dev/plex-stand-in';
 import {
-  HttpClient, PlexTvClient, PinPoller, PlexError, MIN_INTERVAL_MS, MAX_BACKOFF_MS, FAULT_BACKOFF_CAP_MS, MAX_PENDING_PINS,
-  type PollOutcome, type PinPollerOptions, type PendingPin,
+  HttpClient,
+  PlexTvClient,
+  PinPoller,
+  PlexError,
+  MIN_INTERVAL_MS,
+  MAX_BACKOFF_MS,
+  FAULT_BACKOFF_CAP_MS,
+  MAX_PENDING_PINS,
+  type PollOutcome,
+  type PinPollerOptions,
+  type PendingPin,
 } from '../../src/core';
 import { serve } from './loopback';
 import { advance, advanceUntil, advanceUntilSettled, delay, mockedClock, nextEvent, type ClockSteps } from '../support';
@@ -33,10 +42,12 @@ class Recorder {
       check: (id, signal) => {
         this.signals.set(id, [...(this.signals.get(id) ?? []), signal]);
         this.inFlight += 1;
-        return check(id, signal).finally(() => (this.inFlight -= 1)).catch((error: unknown) => {
-          this.rejections.push(error);
-          throw error;
-        });
+        return check(id, signal)
+          .finally(() => (this.inFlight -= 1))
+          .catch((error: unknown) => {
+            this.rejections.push(error);
+            throw error;
+          });
       },
       onOutcome: (outcome) => {
         this.outcomes.push(outcome);
@@ -94,7 +105,10 @@ describe('PinPoller against the stand-in', () => {
       const ids = [await newPin(1), await newPin(2), await newPin(3)];
       for (const id of ids) assert.equal(recorder.poller.add({ id, intervalMs: MIN_INTERVAL_MS }), true);
       assert.equal(recorder.poller.add({ id: ids[2], intervalMs: MIN_INTERVAL_MS }), false, 'a PIN already polled is not added twice');
-      assert.deepEqual(recorder.poller.pending().map((p) => p.id), ids);
+      assert.deepEqual(
+        recorder.poller.pending().map((p) => p.id),
+        ids,
+      );
       assert.equal(recorder.poller.has(ids[0]), true);
 
       const outcomes = await Promise.all(ids.map((id) => recorder.outcome(id)));
@@ -115,11 +129,20 @@ describe('PinPoller against the stand-in', () => {
     it('ends with "failed" on a fault that will not pass (400, 401)', async () => {
       const recorder = new Recorder(check);
       const [bad, refused] = [await newPin(), await newPin()];
-      standIn.fail(new RegExp(`^GET /api/v2/pins/${bad}$`), { status: 400, body: '{"errors":[{"code":1000,"message":"X-Plex-Client-Identifier is missing"}]}' });
-      standIn.fail(new RegExp(`^GET /api/v2/pins/${refused}$`), { status: 401, body: '{"errors":[{"code":1001,"message":"User could not be authenticated"}]}' });
+      standIn.fail(new RegExp(`^GET /api/v2/pins/${bad}$`), {
+        status: 400,
+        body: '{"errors":[{"code":1000,"message":"X-Plex-Client-Identifier is missing"}]}',
+      });
+      standIn.fail(new RegExp(`^GET /api/v2/pins/${refused}$`), {
+        status: 401,
+        body: '{"errors":[{"code":1001,"message":"User could not be authenticated"}]}',
+      });
       recorder.poller.add({ id: bad, intervalMs: MIN_INTERVAL_MS });
       recorder.poller.add({ id: refused, intervalMs: MIN_INTERVAL_MS });
-      for (const [id, status, code] of [[bad, 400, 1000], [refused, 401, 1001]]) {
+      for (const [id, status, code] of [
+        [bad, 400, 1000],
+        [refused, 401, 1001],
+      ]) {
         const outcome = await recorder.outcome(id);
         assert.equal(outcome.kind, 'failed');
         assert.ok(outcome.kind === 'failed' && outcome.error instanceof PlexError);
@@ -197,7 +220,10 @@ describe('PinPoller against the stand-in', () => {
       ]);
       const counts = ids.map((id) => polls(id).length);
       await advance(5 * MIN_INTERVAL_MS, recorder.clock);
-      assert.deepEqual(ids.map((id) => polls(id).length), counts);
+      assert.deepEqual(
+        ids.map((id) => polls(id).length),
+        counts,
+      );
       assert.equal(recorder.outcomes.length, 3);
       assert.equal(recorder.poller.add({ id: ids[0], intervalMs: MIN_INTERVAL_MS }), true, 'a cancelled PIN may be polled again');
       recorder.poller.stop();
@@ -212,7 +238,8 @@ describe('PinPoller against the stand-in', () => {
       standIn.fail(only(reset), { reset: true });
       for (const id of [unavailable, limited, reset]) recorder.poller.add({ id, intervalMs: MIN_INTERVAL_MS });
 
-      for (const id of [unavailable, limited, reset]) assert.equal((await advanceUntilSettled(recorder.outcome(id), recorder.clock)).kind, 'approved', `PIN ${id}`);
+      for (const id of [unavailable, limited, reset])
+        assert.equal((await advanceUntilSettled(recorder.outcome(id), recorder.clock)).kind, 'approved', `PIN ${id}`);
       const backedOff = (id: number): number => {
         const [first, second] = polls(id);
         return second - first;
@@ -304,7 +331,11 @@ describe('PinPoller backoff while plex.tv is failing, on a mocked clock', () => 
   it('signs a person in within 10 s of plex.tv answering again, however long it failed (it was up to 30 s more)', async () => {
     const recorder = new Recorder((id, signal) => plexTv.checkPin(id, signal));
     const { value: pin } = await plexTv.createPin({ strong: true });
-    standIn.fail(new RegExp(`^GET /api/v2/pins/${pin.id}$`), { status: 503, body: '<html><head><title>503</title></head></html>', contentType: 'text/html' }, Infinity);
+    standIn.fail(
+      new RegExp(`^GET /api/v2/pins/${pin.id}$`),
+      { status: 503, body: '<html><head><title>503</title></head></html>', contentType: 'text/html' },
+      Infinity,
+    );
     recorder.poller.add({ id: pin.id, intervalMs: MIN_INTERVAL_MS });
     await advance(60_000, recorder.clock); // a minute of 503s: the backoff has long reached its cap
     const polled = pollsOf(pin.id);
@@ -325,7 +356,11 @@ describe('PinPoller backoff while plex.tv is failing, on a mocked clock', () => 
   it('still honours a Retry-After above that cap, up to MAX_BACKOFF_MS', async () => {
     const recorder = new Recorder((id, signal) => plexTv.checkPin(id, signal));
     const { value: pin } = await plexTv.createPin({ strong: true });
-    const limited = (seconds: number) => ({ status: 429, body: '{"errors":[{"code":1003,"message":"API rate limit exceeded"}]}', headers: { 'Retry-After': String(seconds) } });
+    const limited = (seconds: number) => ({
+      status: 429,
+      body: '{"errors":[{"code":1003,"message":"API rate limit exceeded"}]}',
+      headers: { 'Retry-After': String(seconds) },
+    });
     standIn.fail(new RegExp(`^GET /api/v2/pins/${pin.id}$`), limited(25));
     standIn.fail(new RegExp(`^GET /api/v2/pins/${pin.id}$`), limited(600));
     recorder.poller.add({ id: pin.id, intervalMs: MIN_INTERVAL_MS });
@@ -367,7 +402,8 @@ describe('PinPoller with more PINs than it may poll at once', () => {
   it('sums up 150,000 pending PINs for a status line without running out of stack (a spread of them threw RangeError)', () => {
     const poller = new PinPoller({ check: neverAnswers, onOutcome: () => undefined, maxPending: 150_000 });
     const now = Date.now();
-    for (let id = 1; id <= 150_000; id++) poller.add({ id, intervalMs: MIN_INTERVAL_MS, expiresAt: now + 600_000 + id, timeoutAt: id === 77_777 ? now + 5000 : undefined });
+    for (let id = 1; id <= 150_000; id++)
+      poller.add({ id, intervalMs: MIN_INTERVAL_MS, expiresAt: now + 600_000 + id, timeoutAt: id === 77_777 ? now + 5000 : undefined });
     assert.deepEqual(poller.summary(), { count: 150_000, faulty: false, endsAt: now + 5000 });
     assert.throws(() => poller.add({ id: 150_001, intervalMs: MIN_INTERVAL_MS }), /150000 PINs are being polled already/);
     poller.stop();

@@ -57,7 +57,10 @@ describe('playback sessions', () => {
     standIn.playback.stop(session.sessionKey);
     await messagesFor(r, 5);
     assert.deepEqual(topics(r), ['playing', 'paused', 'buffering', 'playing', 'stopped']);
-    assert.deepEqual(r.messages.map((m) => m.payload.previousState), [null, 'playing', 'paused', 'buffering', 'playing']);
+    assert.deepEqual(
+      r.messages.map((m) => m.payload.previousState),
+      [null, 'playing', 'paused', 'buffering', 'playing'],
+    );
     assert.deepEqual(r.messages[0].payload, {
       state: 'playing',
       previousState: null,
@@ -72,7 +75,14 @@ describe('playback sessions', () => {
       viewOffset: 0,
       duration: 596_000,
       user: { id: '1', title: 'Alex' },
-      player: { title: 'Living Room TV', product: 'Plex for LG', platform: 'webOS', machineIdentifier: 'player-living-room-tv', address: '192.168.1.31', local: true },
+      player: {
+        title: 'Living Room TV',
+        product: 'Plex for LG',
+        platform: 'webOS',
+        machineIdentifier: 'player-living-room-tv',
+        address: '192.168.1.31',
+        local: true,
+      },
       server: { name: 'Living Room Server', machineIdentifier: standIn.machineIdentifier },
     });
     const stopped = r.messages[4].payload;
@@ -94,12 +104,10 @@ describe('playback sessions', () => {
     await messagesFor(r, 4);
     assert.ok(sessionLookups() - before <= 2, `${sessionLookups() - before} lookups for two sessions`);
     assert.ok(sessionLookups() - before >= 1);
-    assert.deepEqual(r.messages.map((m) => `${m.topic} ${m.payload.title} ${m.payload.user.title}`), [
-      'playing Big Buck Bunny Alex',
-      'playing The Forest Kids',
-      'paused Big Buck Bunny Alex',
-      'paused The Forest Kids',
-    ]);
+    assert.deepEqual(
+      r.messages.map((m) => `${m.topic} ${m.payload.title} ${m.payload.user.title}`),
+      ['playing Big Buck Bunny Alex', 'playing The Forest Kids', 'paused Big Buck Bunny Alex', 'paused The Forest Kids'],
+    );
   });
 
   it('sends progress of a playing session at most every progressMs, by the clock, and none while paused', async () => {
@@ -140,14 +148,23 @@ describe('playback sessions', () => {
         standIn.playback.play({ item: ITEMS.track, player: PLAYERS.phone }),
       ];
       const r = await connect({
-        filters: { users: parseFilter(filter.users), players: parseFilter(filter.players), libraries: parseFilter(filter.libraries), types: parseFilter(filter.types) },
+        filters: {
+          users: parseFilter(filter.users),
+          players: parseFilter(filter.players),
+          libraries: parseFilter(filter.libraries),
+          types: parseFilter(filter.types),
+        },
       });
       for (const session of sessions) standIn.playback.stop(session.sessionKey);
       standIn.playback.scan();
       await r.until(() => r.notifications.filter((n) => n.type === 'timeline').length === 2, 'all told');
       await r.until(() => r.tracker!.size === 0, 'every session ended');
       assert.deepEqual([...new Set(r.messages.map((m) => m.payload.title))], titles, JSON.stringify(filter));
-      assert.deepEqual(r.messages.map((m) => m.topic), [...titles.map(() => 'playing'), ...titles.map(() => 'stopped')], JSON.stringify(filter));
+      assert.deepEqual(
+        r.messages.map((m) => m.topic),
+        [...titles.map(() => 'playing'), ...titles.map(() => 'stopped')],
+        JSON.stringify(filter),
+      );
       rig!.close();
       rig = undefined;
     }
@@ -158,10 +175,13 @@ describe('playback sessions', () => {
     const episode = standIn.playback.play({ item: ITEMS.episode, user: USERS.kids, player: PLAYERS.kidsTablet });
     standIn.playback.pause(episode.sessionKey);
     const r = await connect();
-    assert.deepEqual(r.messages.map((m) => [m.topic, m.payload.previousState, m.payload.title]), [
-      ['playing', null, 'Big Buck Bunny'],
-      ['paused', null, 'The Forest'],
-    ]);
+    assert.deepEqual(
+      r.messages.map((m) => [m.topic, m.payload.previousState, m.payload.title]),
+      [
+        ['playing', null, 'Big Buck Bunny'],
+        ['paused', null, 'The Forest'],
+      ],
+    );
     standIn.playback.tick(movie.sessionKey);
     standIn.playback.tick(episode.sessionKey);
     standIn.playback.stop(movie.sessionKey);
@@ -182,11 +202,14 @@ describe('playback sessions', () => {
     standIn.playback.play({ item: ITEMS.track, player: PLAYERS.phone });
     r.clock.advance((lastState(r) as { retryInMs: number }).retryInMs);
     await messagesFor(r, 5);
-    assert.deepEqual(r.messages.slice(2).map((m) => [m.topic, m.payload.previousState, m.payload.title, m.payload.user.title]), [
-      ['stopped', 'playing', 'Big Buck Bunny', 'Alex'],
-      ['paused', 'playing', 'The Forest', 'Kids'],
-      ['playing', null, 'Clair de Lune', 'Alex'],
-    ]);
+    assert.deepEqual(
+      r.messages.slice(2).map((m) => [m.topic, m.payload.previousState, m.payload.title, m.payload.user.title]),
+      [
+        ['stopped', 'playing', 'Big Buck Bunny', 'Alex'],
+        ['paused', 'playing', 'The Forest', 'Kids'],
+        ['playing', null, 'Clair de Lune', 'Alex'],
+      ],
+    );
     standIn.playback.scan();
     await r.until(() => r.notifications.filter((n) => n.type === 'timeline').length === 2, 'later notifications');
     assert.equal(r.messages.length, 5, 'nothing twice');
@@ -199,7 +222,10 @@ describe('playback sessions', () => {
     await messagesFor(r, 1);
     assert.equal(r.messages[0].payload.title, null);
     assert.equal(r.messages[0].payload.player.machineIdentifier, 'player-living-room-tv', 'the notification names the player');
-    assert.ok(r.warnings.some((w) => /what plays now could not be asked \(.*answered 500.*\); sent without who and what/.test(w)), JSON.stringify(r.warnings));
+    assert.ok(
+      r.warnings.some((w) => /what plays now could not be asked \(.*answered 500.*\); sent without who and what/.test(w)),
+      JSON.stringify(r.warnings),
+    );
     standIn.playback.pause(session.sessionKey);
     await messagesFor(r, 2);
     assert.equal(r.messages[1].payload.title, null, 'asked once: not again per notification');
@@ -215,10 +241,21 @@ describe('playback sessions', () => {
   it('follows at most maxSessions sessions, warning once; ignores unknown states and a stop of a session never seen', async () => {
     const r = await connect({ maxSessions: 2 });
     const sessions = [standIn.playback.play(), standIn.playback.play(), standIn.playback.play(), standIn.playback.play()];
-    standIn.playback.notify({ type: 'playing', size: 1, PlaySessionStateNotification: [{ sessionKey: '999', state: 'stopped' }, { sessionKey: sessions[0].sessionKey, state: 'exploded' }] });
+    standIn.playback.notify({
+      type: 'playing',
+      size: 1,
+      PlaySessionStateNotification: [
+        { sessionKey: '999', state: 'stopped' },
+        { sessionKey: sessions[0].sessionKey, state: 'exploded' },
+      ],
+    });
     standIn.playback.pause(sessions[0].sessionKey);
     await messagesFor(r, 3);
-    assert.deepEqual(r.messages.map((m) => `${m.topic} ${m.payload.sessionKey}`).sort(), [`paused ${sessions[0].sessionKey}`, `playing ${sessions[0].sessionKey}`, `playing ${sessions[1].sessionKey}`]);
+    assert.deepEqual(r.messages.map((m) => `${m.topic} ${m.payload.sessionKey}`).sort(), [
+      `paused ${sessions[0].sessionKey}`,
+      `playing ${sessions[0].sessionKey}`,
+      `playing ${sessions[1].sessionKey}`,
+    ]);
     assert.equal(r.warnings.filter((w) => /more than 2 sessions at once/.test(w)).length, 1);
     assert.equal(r.tracker!.size, 2);
   });
@@ -230,7 +267,10 @@ describe('playback sessions', () => {
     const r = await connect({ maxSessions: MAX_SESSIONS + 10 });
     assert.equal(r.messages.length, MAX_SESSIONS, 'the first ones, with who and what');
     assert.ok(r.messages.every((m) => m.payload.title === 'Big Buck Bunny'));
-    assert.ok(r.warnings.some((w) => w === `Plex Media Server sessions lists ${MAX_SESSIONS + 5} entries; only the first ${MAX_SESSIONS} are read`), JSON.stringify(r.warnings.slice(0, 3)));
+    assert.ok(
+      r.warnings.some((w) => w === `Plex Media Server sessions lists ${MAX_SESSIONS + 5} entries; only the first ${MAX_SESSIONS} are read`),
+      JSON.stringify(r.warnings.slice(0, 3)),
+    );
   });
 
   it('keeps at most MAX_FIELD_CHARS of each text a hostile server gives, and refuses made-up long session keys', async () => {

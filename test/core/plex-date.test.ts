@@ -14,12 +14,28 @@ const identity = { clientIdentifier: 'date-client', product: 'Node-RED', deviceN
 const NEW_YEAR_UTC = Date.UTC(2026, 0, 2, 3, 19, 5);
 /** A PIN as the reference documents it, but for its dates. */
 const DOCUMENTED_PIN = {
-  id: 7, code: 'ABCD', product: 'Node-RED', trusted: false, qr: 'https://plex.tv/api/v2/pins/qr/ABCD', clientIdentifier: 'c',
+  id: 7,
+  code: 'ABCD',
+  product: 'Node-RED',
+  trusted: false,
+  qr: 'https://plex.tv/api/v2/pins/qr/ABCD',
+  clientIdentifier: 'c',
   location: {
-    code: 'US', continent_code: 'NA', country: 'United States', city: 'New York', european_union_member: false, time_zone: 'America/New_York',
-    postal_code: '10001', in_privacy_restricted_country: false, in_privacy_restricted_region: false, subdivisions: 'New York', coordinates: '40.7, -74.0',
+    code: 'US',
+    continent_code: 'NA',
+    country: 'United States',
+    city: 'New York',
+    european_union_member: false,
+    time_zone: 'America/New_York',
+    postal_code: '10001',
+    in_privacy_restricted_country: false,
+    in_privacy_restricted_region: false,
+    subdivisions: 'New York',
+    coordinates: '40.7, -74.0',
   },
-  expiresIn: 900, createdAt: '2026-01-02T03:04:05Z', authToken: null,
+  expiresIn: 900,
+  createdAt: '2026-01-02T03:04:05Z',
+  authToken: null,
 };
 
 describe('the machine this file runs on', () => {
@@ -49,7 +65,16 @@ describe('readPlexDate', () => {
   });
 
   it('reads nothing else, not even what Date.parse takes', () => {
-    for (const text of ['soon', '', '2026-02-30T00:00:00Z', '2026-01-02', 'Fri, 02 Jan 2026 03:19:05 GMT', '2026-01-02T25:00:00Z', '2023-04-12 17:30:03 +0000', '1767323945']) {
+    for (const text of [
+      'soon',
+      '',
+      '2026-02-30T00:00:00Z',
+      '2026-01-02',
+      'Fri, 02 Jan 2026 03:19:05 GMT',
+      '2026-01-02T25:00:00Z',
+      '2023-04-12 17:30:03 +0000',
+      '1767323945',
+    ]) {
       assert.equal(readPlexDate(text, 'expiresAt'), undefined, text);
     }
   });
@@ -75,7 +100,7 @@ describe('a PIN whose expiresAt comes without an offset', () => {
     await peer.close();
   });
 
-  it('expires at that time UTC (it was 5 hours later here), and says so with the answer\'s other warnings', async () => {
+  it("expires at that time UTC (it was 5 hours later here), and says so with the answer's other warnings", async () => {
     body = JSON.stringify({ ...DOCUMENTED_PIN, expiresAt: '2026-01-02T03:19:05' });
     const warnings = [
       'plex.tv PIN strays from the documented schema: expiresAt must match format "date-time"',
@@ -89,7 +114,7 @@ describe('a PIN whose expiresAt comes without an offset', () => {
     assert.deepEqual(polled.warnings, warnings);
   });
 
-  it('in plex.tv\'s other form, expires at that time with no warning of its own', async () => {
+  it("in plex.tv's other form, expires at that time with no warning of its own", async () => {
     body = JSON.stringify({ ...DOCUMENTED_PIN, expiresAt: '2026-01-02 03:19:05 +0000 UTC' });
     const { value, warnings } = await plexTv.createPin({ strong: false });
     assert.equal(value.expiresAt, '2026-01-02T03:19:05.000Z');
@@ -113,7 +138,7 @@ describe('a PIN whose expiresAt comes without an offset', () => {
 describe('date-time in the documented schemas', () => {
   const pin = new ResponseSchema('plex.tv PIN', schemas.pin);
 
-  it('passes both of Plex\'s forms; a date without an offset, or none at all, is drift; the relied schema refuses neither', () => {
+  it("passes both of Plex's forms; a date without an offset, or none at all, is drift; the relied schema refuses neither", () => {
     const check = (createdAt: string, expiresAt: string) => pin.check({ ...DOCUMENTED_PIN, createdAt, expiresAt }).warnings;
     assert.deepEqual(check('2026-01-02T03:04:05Z', '2026-01-02 03:19:05 +0000 UTC'), []);
     assert.match(check('2026-01-02T03:04:05', '2026-01-02T03:19:05Z')[0], /createdAt must match format "date-time"$/);

@@ -62,7 +62,10 @@ describe('PlexTvClient against the stand-in', () => {
     assert.equal(pin.strong, true);
     assert.equal(pin.clientIdentifier, 'client-1');
     assert.equal(pin.qr, `https://plex.tv/api/v2/pins/qr/${pin.code}`);
-    assert.ok(pin.authUrl.startsWith(`https://app.plex.tv/auth#?clientID=client-1&code=${pin.code}&context%5Bdevice%5D%5Bproduct%5D=Home%20Automation&`), pin.authUrl);
+    assert.ok(
+      pin.authUrl.startsWith(`https://app.plex.tv/auth#?clientID=client-1&code=${pin.code}&context%5Bdevice%5D%5Bproduct%5D=Home%20Automation&`),
+      pin.authUrl,
+    );
     const params = authParams(pin.authUrl);
     assert.equal(params.get('context[device][deviceName]'), 'Attic Pi');
     assert.equal(params.get('context[device][platform]'), 'Node.js');
@@ -91,7 +94,7 @@ describe('PlexTvClient against the stand-in', () => {
     assert.ok(pin.expiresIn >= 890 && pin.expiresIn <= 900);
   });
 
-  it('names the approval pages of the plex.tv it uses: plex.tv\'s own for plex.tv, a stand-in\'s for a stand-in', async () => {
+  it("names the approval pages of the plex.tv it uses: plex.tv's own for plex.tv, a stand-in's for a stand-in", async () => {
     const strong = (await plexTv.createPin({ strong: true })).value;
     const code = (await plexTv.createPin({ strong: false })).value;
     assert.ok(plexTv.approvalPageOf(strong).startsWith(`${standIn.url}/auth#?clientID=`), plexTv.approvalPageOf(strong));
@@ -163,7 +166,9 @@ describe('PlexTvClient against other answers', () => {
   after(() => http.close());
 
   it('reads a PIN answered in XML', async () => {
-    const peer = await serve(answer(201, '<?xml version="1.0" encoding="UTF-8"?>\n<pin id="777" code="WXYZ" expiresIn="900" authToken=""/>', 'application/xml'));
+    const peer = await serve(
+      answer(201, '<?xml version="1.0" encoding="UTF-8"?>\n<pin id="777" code="WXYZ" expiresIn="900" authToken=""/>', 'application/xml'),
+    );
     after(() => peer.close());
     const client = new PlexTvClient(identity, http, peer.url);
     const before = Date.now();
@@ -197,10 +202,19 @@ describe('buildAuthUrl', () => {
     const url = buildAuthUrl({ clientIdentifier: 'id&x=1', product: 'A/B #1', deviceName: '' }, 'CODE');
     assert.ok(url.startsWith('https://app.plex.tv/auth#?clientID=id%26x%3D1&code=CODE&context%5Bdevice%5D%5Bproduct%5D=A%2FB%20%231&'), url);
     const params = authParams(url);
-    assert.deepEqual([...params.keys()], [
-      'clientID', 'code', 'context[device][product]', 'context[device][version]', 'context[device][platform]',
-      'context[device][platformVersion]', 'context[device][device]', 'context[device][deviceName]',
-    ]);
+    assert.deepEqual(
+      [...params.keys()],
+      [
+        'clientID',
+        'code',
+        'context[device][product]',
+        'context[device][version]',
+        'context[device][platform]',
+        'context[device][platformVersion]',
+        'context[device][device]',
+        'context[device][deviceName]',
+      ],
+    );
     assert.equal(params.get('clientID'), 'id&x=1');
     assert.equal(params.get('context[device][deviceName]'), 'Node-RED');
   });

@@ -21,7 +21,11 @@ describe('SealedFile', () => {
     assert.deepEqual(file.read(), document);
     file.write({ tokens: {}, pins: [] });
     assert.deepEqual(file.read(), { tokens: {}, pins: [] }, 'a second write replaces the first');
-    assert.deepEqual(new SealedFile(path.join(dir, 'round.json'), keyFromSecret('secret')).read(), { tokens: {}, pins: [] }, 'another instance with the same key reads it');
+    assert.deepEqual(
+      new SealedFile(path.join(dir, 'round.json'), keyFromSecret('secret')).read(),
+      { tokens: {}, pins: [] },
+      'another instance with the same key reads it',
+    );
   });
 
   it('never writes the document in clear text', () => {

@@ -19,9 +19,10 @@ describe('rules shared by the runtime and the editor', () => {
 
   it('a base URL: http(s), no credentials, no query; the runtime refuses what the editor marks', () => {
     assert.equal(parseBaseUrl(' https://plex.tv/ ').url?.href, 'https://plex.tv/');
-    assert.deepEqual(['plex.tv', 'ftp://plex.tv', 'https://me:pw@plex.tv', 'https://plex.tv/?a=1', 'https://plex.tv/#x'].map((value) => parseBaseUrl(value).problem), [
-      'not-url', 'scheme', 'credentials', 'query', 'query',
-    ]);
+    assert.deepEqual(
+      ['plex.tv', 'ftp://plex.tv', 'https://me:pw@plex.tv', 'https://plex.tv/?a=1', 'https://plex.tv/#x'].map((value) => parseBaseUrl(value).problem),
+      ['not-url', 'scheme', 'credentials', 'query', 'query'],
+    );
     for (const value of ['plex.tv', 'ftp://plex.tv', 'https://me:pw@plex.tv', 'https://plex.tv/?a=1']) {
       assert.throws(() => normaliseBaseUrl(value, 'plex.tv URL'), { code: 'PLEX_BAD_INPUT' }, value);
     }
@@ -29,7 +30,7 @@ describe('rules shared by the runtime and the editor', () => {
     assert.equal(baseUrlPath(new URL('http://h:1/a/b//')), '/a/b');
   });
 
-  it("a server URL: scheme, host and port only, as the dialog and the runtime both say", () => {
+  it('a server URL: scheme, host and port only, as the dialog and the runtime both say', () => {
     const cases: Array<[string, ReturnType<typeof serverUrlProblem>]> = [
       ['http://192.168.1.20:32400', null],
       ['https://1-2-3-4.abc.plex.direct:32400/', null],

@@ -94,7 +94,10 @@ describe('the stand-in refuses what plex.tv would refuse (JWT sign-in)', () => {
     const now = Math.floor(Date.now() / 1000);
     const forged = await new SignJWT({ nonce: await plexTv.getNonce(), scope: 'username' })
       .setProtectedHeader({ kid: moving.kid, alg: 'EdDSA', typ: 'JWT' })
-      .setAudience('plex.tv').setIssuer(identity.clientIdentifier).setIssuedAt(now).setExpirationTime(now + 300)
+      .setAudience('plex.tv')
+      .setIssuer(identity.clientIdentifier)
+      .setIssuedAt(now)
+      .setExpirationTime(now + 300)
       .sign(createPrivateKey(impostor.exportPrivateKey()));
     const refused = await plexErrorOf(call('POST', '/api/v2/auth/token', { json: { jwt: forged } }));
     assert.deepEqual([refused.status, refused.plexMessage], [422, 'Signature Verification Failed']);
@@ -121,7 +124,10 @@ describe('the stand-in refuses what plex.tv would refuse (JWT sign-in)', () => {
 
   it('lists a spare key first: the client tries every key', async () => {
     const body = (await call('GET', '/api/v2/auth/keys')).body as { keys: Array<{ kid: string }> };
-    assert.deepEqual(body.keys.map((k) => k.kid), ['plex-tv-spare', 'plex-tv-1']);
+    assert.deepEqual(
+      body.keys.map((k) => k.kid),
+      ['plex-tv-spare', 'plex-tv-1'],
+    );
   });
 
   it('sends no token in an error message: a refused Plex JWT is never repeated', async () => {
@@ -139,10 +145,12 @@ describe('the stand-in refuses what plex.tv would refuse (JWT sign-in)', () => {
 describe('with the default plexTvUrl the JWT calls go to clients.plex.tv', () => {
   it('asks for the nonce at clients.plex.tv (seen by a loopback proxy)', async () => {
     const seen: string[] = [];
-    const proxy = net.createServer((socket) => socket.once('data', (chunk) => {
-      seen.push(chunk.toString('latin1').split('\r\n')[0]);
-      socket.destroy();
-    }));
+    const proxy = net.createServer((socket) =>
+      socket.once('data', (chunk) => {
+        seen.push(chunk.toString('latin1').split('\r\n')[0]);
+        socket.destroy();
+      }),
+    );
     await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
     const saved = { https: process.env.HTTPS_PROXY, no: process.env.NO_PROXY };
     process.env.HTTPS_PROXY = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;

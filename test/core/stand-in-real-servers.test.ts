@@ -61,7 +61,7 @@ describe('the stand-in as real Plex servers are in 2026', () => {
     assert.ok((await server.transientToken(token)).value.token);
   });
 
-  it('a JWT issued for a client identifier ends that identifier\'s standard token', async () => {
+  it("a JWT issued for a client identifier ends that identifier's standard token", async () => {
     const pin = (await plexTv.createPin({ strong: true })).value;
     const token = standIn.approve(pin.id, 'ended-user');
     const key = await DeviceKey.generate();
@@ -93,7 +93,13 @@ describe('the stand-in as real Plex servers are in 2026', () => {
     const page = await (await fetch(plexTv.approvalPageOf(strong))).text();
     assert.match(page, new RegExp(`data-code="${strong.code}"`));
     const code = (await plexTv.createPin({ strong: false })).value;
-    const linked = await (await fetch(`${standIn.url}/link`, { method: 'POST', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, body: `code=${code.code.toLowerCase()}` })).text();
+    const linked = await (
+      await fetch(`${standIn.url}/link`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: `code=${code.code.toLowerCase()}`,
+      })
+    ).text();
     assert.match(linked, /Linked/);
     const token = (await plexTv.checkPin(code.id)).value.authToken!;
     assert.equal((await plexTv.getUser(token)).value.username, 'demo-user');

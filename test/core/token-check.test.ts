@@ -26,7 +26,12 @@ describe('checkToken against the stand-in', () => {
     assert.deepEqual(await checkToken(plexTv, token), { state: 'valid', username: 'checked-user' });
     standIn.fail(/^GET \/api\/v2\/user/, { status: 422, body: JSON.stringify({ errors: [{ code: 1002, message: 'Invalid token' }] }) });
     assert.deepEqual(await checkToken(plexTv, token), { state: 'revoked' });
-    for (const fault of [{ status: 503 }, { status: 429, headers: { 'Retry-After': '1' } }, { status: 422, body: '{"errors":[{"code":1,"message":"Unprocessable"}]}' }, { reset: true as const }]) {
+    for (const fault of [
+      { status: 503 },
+      { status: 429, headers: { 'Retry-After': '1' } },
+      { status: 422, body: '{"errors":[{"code":1,"message":"Unprocessable"}]}' },
+      { reset: true as const },
+    ]) {
       standIn.fail(/^GET \/api\/v2\/user/, fault);
       const result = await checkToken(plexTv, token);
       assert.equal(result.state, 'unreachable', JSON.stringify(fault));
@@ -80,7 +85,10 @@ describe('TokenCheckSchedule on a mocked clock', () => {
     assert.equal(results.length, 0, 'not at once');
     await advance(600, steps);
     schedule.stop();
-    assert.deepEqual(results.map(({ at }) => at), [100, 250, 400, 550]);
+    assert.deepEqual(
+      results.map(({ at }) => at),
+      [100, 250, 400, 550],
+    );
     assert.deepEqual(results[0].result, { state: 'valid', username: 'scheduled' });
     await advance(400, steps);
     assert.equal(results.length, 4, 'none after stop()');
@@ -90,7 +98,13 @@ describe('TokenCheckSchedule on a mocked clock', () => {
   it('jitters the first delay within the bound it is given', async () => {
     const fired: number[] = [];
     const started = Date.now();
-    const schedule = new TokenCheckSchedule({ firstDelayMs: 50, jitterMs: 200, intervalMs: 60_000, random: () => 0.75, run: async () => void fired.push(Date.now() - started) });
+    const schedule = new TokenCheckSchedule({
+      firstDelayMs: 50,
+      jitterMs: 200,
+      intervalMs: 60_000,
+      random: () => 0.75,
+      run: async () => void fired.push(Date.now() - started),
+    });
     schedule.start();
     await advance(400, { stepMs: 10 });
     schedule.stop();
@@ -103,7 +117,9 @@ describe('TokenCheckSchedule on a mocked clock', () => {
     const runs: number[] = [];
     const started = Date.now();
     const schedule = new TokenCheckSchedule({
-      firstDelayMs: 0, intervalMs: 10, jitterMs: 0,
+      firstDelayMs: 0,
+      intervalMs: 10,
+      jitterMs: 0,
       run: async () => {
         running += 1;
         runs.push(Date.now() - started);
@@ -116,7 +132,11 @@ describe('TokenCheckSchedule on a mocked clock', () => {
     await advance(450, { stepMs: 10 });
     schedule.stop();
     assert.equal(most, 1);
-    assert.deepEqual(runs.slice(1).map((at, index) => at - runs[index]), [110, 110, 110, 110], 'each 100 ms of check, then the 10 ms interval');
+    assert.deepEqual(
+      runs.slice(1).map((at, index) => at - runs[index]),
+      [110, 110, 110, 110],
+      'each 100 ms of check, then the 10 ms interval',
+    );
   });
 
   it('clamps a delay past what setTimeout can hold instead of firing at once', async () => {
@@ -136,7 +156,9 @@ describe('TokenCheckSchedule on the real clock', () => {
     let calls = 0;
     const before = timers();
     const schedule = new TokenCheckSchedule({
-      firstDelayMs: 0, intervalMs: 20, jitterMs: 0,
+      firstDelayMs: 0,
+      intervalMs: 20,
+      jitterMs: 0,
       onError: (error) => errors.push(error),
       run: () => {
         calls += 1;
@@ -150,7 +172,15 @@ describe('TokenCheckSchedule on the real clock', () => {
     assert.equal(errors.length, calls);
 
     let signal: AbortSignal | undefined;
-    const hanging = new TokenCheckSchedule({ firstDelayMs: 0, jitterMs: 0, run: (given) => new Promise((resolve) => { signal = given; given.addEventListener('abort', () => resolve()); }) });
+    const hanging = new TokenCheckSchedule({
+      firstDelayMs: 0,
+      jitterMs: 0,
+      run: (given) =>
+        new Promise((resolve) => {
+          signal = given;
+          given.addEventListener('abort', () => resolve());
+        }),
+    });
     hanging.start();
     await delay(50);
     assert.equal(signal?.aborted, false);

@@ -74,7 +74,7 @@ describe('TokenRenewer against the stand-in', () => {
     const { first, renewed, renewer } = await signedIn();
     renewer.start(first);
     standIn.expirePlexJwt(first.token);
-    assert.equal((await plexTv.getUser(first.token).catch((error: PlexError) => error) as PlexError).status, 498);
+    assert.equal(((await plexTv.getUser(first.token).catch((error: PlexError) => error)) as PlexError).status, 498);
     const before = exchanges();
     const tokens = await Promise.all([...Array(5)].map(() => renewer.renewNow(first.token)).concat(renewer.token()));
     assert.equal(exchanges() - before, 1);
@@ -133,7 +133,10 @@ describe('TokenRenewer against the stand-in', () => {
     // While the old token is still good in the renewer's eyes, callers keep getting it.
     assert.equal(await renewer.token(), first.token);
     await until(() => renewed.length === 1, 3000);
-    assert.deepEqual(faults.map((f) => f.status), [503, 429]);
+    assert.deepEqual(
+      faults.map((f) => f.status),
+      [503, 429],
+    );
     assert.equal(rejected.length, 0);
     assert.equal(await renewer.token(), renewed[0].token);
   });
@@ -160,7 +163,10 @@ describe('TokenRenewer against the stand-in', () => {
       assert.equal(rejected.length, 0);
       assert.notEqual(renewer.state, 'rejected');
       await until(() => renewed.length === 1, 3000);
-      assert.deepEqual(faults.map((fault) => fault.status), [status]);
+      assert.deepEqual(
+        faults.map((fault) => fault.status),
+        [status],
+      );
       assert.equal(renewer.state, 'valid');
       assert.equal(await renewer.token(), renewed[0].token);
     });

@@ -98,10 +98,18 @@ describe('parsePlexXml', () => {
   });
 
   it('does not throw on broken markup', () => {
-    for (const junk of ['<MediaContainer token="unterminated', '<MediaContainer><Device><Connection uri="x"', '<a><b></a></b><c/>', '<<<>>>', '<MediaContainer token=noquotes/>']) {
+    for (const junk of [
+      '<MediaContainer token="unterminated',
+      '<MediaContainer><Device><Connection uri="x"',
+      '<a><b></a></b><c/>',
+      '<<<>>>',
+      '<MediaContainer token=noquotes/>',
+    ]) {
       assert.doesNotThrow(() => parsePlexXml(junk), junk);
     }
-    assert.deepEqual(parsePlexXml('<MediaContainer><Device name="d"><Connection uri="x"/>'), { MediaContainer: { Device: { name: 'd', Connection: [{ uri: 'x' }] } } });
+    assert.deepEqual(parsePlexXml('<MediaContainer><Device name="d"><Connection uri="x"/>'), {
+      MediaContainer: { Device: { name: 'd', Connection: [{ uri: 'x' }] } },
+    });
   });
 
   it(`reads ${MAX_XML_DEPTH} levels and refuses one more, with a reason and without overflowing the stack`, () => {
@@ -127,7 +135,10 @@ describe('parsePlexXml', () => {
     assert.equal(container.toString, 's');
     const pin = parsePlexXml('<pin __proto__="p" id="1"/>') as any;
     assert.equal(Object.getPrototypeOf(pin), Object.prototype);
-    assert.deepEqual(Object.entries(pin), [['__proto__', 'p'], ['id', 1]]);
+    assert.deepEqual(Object.entries(pin), [
+      ['__proto__', 'p'],
+      ['id', 1],
+    ]);
   });
 
   it('reads a megabyte of hostile markup in linear time', () => {

@@ -14,7 +14,8 @@ import { checkFlows, runPinFlow, runTransientToken } from '../../dev/flow-check'
 import { nodeTypes } from '../support';
 
 function filesUnder(dir: string): string[] {
-  return fs.readdirSync(dir, { recursive: true, withFileTypes: true })
+  return fs
+    .readdirSync(dir, { recursive: true, withFileTypes: true })
     .filter((entry) => entry.isFile() && !path.join(entry.parentPath, entry.name).includes(`${path.sep}node_modules${path.sep}`))
     .map((entry) => path.join(entry.parentPath, entry.name));
 }
@@ -38,13 +39,16 @@ describe('the packed package in a real Node-RED', () => {
     fs.rmSync(work, { recursive: true, force: true });
   });
 
-  it("loads every node type of package.json from the installed package", async () => {
+  it('loads every node type of package.json from the installed package', async () => {
     const response = await nodeRed.admin('GET', '/nodes', undefined, { Accept: 'application/json' });
     const sets = (await response.json()) as Array<{ module: string; types: string[]; enabled: boolean; err?: string }>;
     const ours = sets.filter((set) => set.module === '@plexauth/node-red-plex-auth');
     assert.deepEqual(ours.flatMap((set) => set.types).sort(), [...nodeTypes].sort());
     assert.ok(nodeTypes.includes('plex-events'));
-    assert.ok(ours.every((set) => set.enabled && !set.err), JSON.stringify(ours));
+    assert.ok(
+      ours.every((set) => set.enabled && !set.err),
+      JSON.stringify(ours),
+    );
     assert.ok(fs.realpathSync(path.join(userDir, 'node_modules', '@plexauth', 'node-red-plex-auth')).startsWith(userDir), 'installed, not linked');
   });
 

@@ -71,7 +71,15 @@ describe('editor files', () => {
 
   it('every node has the defaults of the contract', () => {
     const expected: Record<string, Record<string, unknown>> = {
-      'plex-account': { name: '', clientIdentifier: '', product: 'Node-RED', deviceName: 'Node-RED', plexTvUrl: 'https://plex.tv', auth: 'token', jwtClientIdentifier: '' },
+      'plex-account': {
+        name: '',
+        clientIdentifier: '',
+        product: 'Node-RED',
+        deviceName: 'Node-RED',
+        plexTvUrl: 'https://plex.tv',
+        auth: 'token',
+        jwtClientIdentifier: '',
+      },
       'plex-server': { name: '', url: '', account: '', tls: '', machineIdentifier: '' },
       'plex-pin': { account: '', strong: true, forwardUrl: '' },
       'plex-poll-token': { account: '', interval: 2, timeout: 0, store: false },
@@ -99,7 +107,8 @@ describe('editor files', () => {
     assert.equal(plexTvUrl.call({}, 'https://plex.tv/?x=1', {}), 'plex-account.invalid.plexTvUrl-query');
     const serverUrl = loadDefinitions('plex-server')['plex-server'].defaults.url.validate!;
     for (const good of ['http://192.168.1.20:32400', 'https://1-2-3-4.abc.plex.direct:32400/']) assert.equal(serverUrl.call({}, good), true, good);
-    for (const bad of ['http://192.168.1.20:32400/library', 'http://user:pw@host:32400', 'http://host:32400/?a', '192.168.1.20:32400', '']) assert.equal(serverUrl.call({}, bad), false, bad);
+    for (const bad of ['http://192.168.1.20:32400/library', 'http://user:pw@host:32400', 'http://host:32400/?a', '192.168.1.20:32400', ''])
+      assert.equal(serverUrl.call({}, bad), false, bad);
   });
 
   it('the help of each flow node names every msg property of the contract', () => {
@@ -107,13 +116,70 @@ describe('editor files', () => {
       'plex-pin': ['id', 'code', 'strong', 'authUrl', 'qr', 'expiresAt', 'expiresIn', 'clientIdentifier'],
       'plex-poll-token': ['payload', 'cancel', 'id', 'authToken', 'clientIdentifier', 'reason', 'expired', 'timeout', 'cancelled'],
       'plex-transient-token': ['token', 'expiresAt'],
-      'plex-source-info': ['source', 'payload', 'name', 'clientIdentifier', 'accessToken', 'connections', 'uri', 'address', 'port', 'protocol', 'local', 'relay'],
+      'plex-source-info': [
+        'source',
+        'payload',
+        'name',
+        'clientIdentifier',
+        'accessToken',
+        'connections',
+        'uri',
+        'address',
+        'port',
+        'protocol',
+        'local',
+        'relay',
+      ],
       'plex-link-code': ['payload', 'code', 'linked'],
-      'plex-servers': ['payload', 'name', 'machineIdentifier', 'owned', 'owner', 'online', 'product', 'version', 'connections', 'uri', 'address', 'port', 'protocol', 'local', 'relay', 'IPv6'],
+      'plex-servers': [
+        'payload',
+        'name',
+        'machineIdentifier',
+        'owned',
+        'owner',
+        'online',
+        'product',
+        'version',
+        'connections',
+        'uri',
+        'address',
+        'port',
+        'protocol',
+        'local',
+        'relay',
+        'IPv6',
+      ],
       'plex-events': [
-        'topic', 'payload', 'playing', 'paused', 'stopped', 'buffering', 'progress', 'reconnect', 'disconnect', 'state', 'previousState', 'sessionKey',
-        'ratingKey', 'key', 'type', 'title', 'grandparentTitle', 'parentTitle', 'library', 'viewOffset', 'duration', 'user', 'player', 'product',
-        'platform', 'machineIdentifier', 'address', 'local', 'server', 'PLEX_TOKEN_REJECTED',
+        'topic',
+        'payload',
+        'playing',
+        'paused',
+        'stopped',
+        'buffering',
+        'progress',
+        'reconnect',
+        'disconnect',
+        'state',
+        'previousState',
+        'sessionKey',
+        'ratingKey',
+        'key',
+        'type',
+        'title',
+        'grandparentTitle',
+        'parentTitle',
+        'library',
+        'viewOffset',
+        'duration',
+        'user',
+        'player',
+        'product',
+        'platform',
+        'machineIdentifier',
+        'address',
+        'local',
+        'server',
+        'PLEX_TOKEN_REJECTED',
       ],
     };
     for (const [type, names] of Object.entries(properties)) {

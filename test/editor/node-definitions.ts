@@ -71,8 +71,10 @@ export function scorecardView(type: string): Array<{ type: string; defaults: str
     const visit = (node: ts.Node): void => {
       if (ts.isCallExpression(node) && ts.isPropertyAccessExpression(node.expression) && node.expression.name.text === 'registerType') {
         const [typeArgument, definition] = node.arguments;
-        if (!ts.isStringLiteral(typeArgument) || !ts.isObjectLiteralExpression(definition)) throw new Error(`${type}.html: registerType without a literal type and definition`);
-        const property = (name: string) => definition.properties.find((each): each is ts.PropertyAssignment => ts.isPropertyAssignment(each) && each.name.getText(source) === name);
+        if (!ts.isStringLiteral(typeArgument) || !ts.isObjectLiteralExpression(definition))
+          throw new Error(`${type}.html: registerType without a literal type and definition`);
+        const property = (name: string) =>
+          definition.properties.find((each): each is ts.PropertyAssignment => ts.isPropertyAssignment(each) && each.name.getText(source) === name);
         const defaults = property('defaults')?.initializer;
         const category = property('category')?.initializer;
         found.push({

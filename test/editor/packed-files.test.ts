@@ -20,15 +20,22 @@ describe('the packed file list', () => {
   });
 
   it('holds no TypeScript source', () => {
-    assert.deepEqual(files.filter((file) => file.endsWith('.ts')), []);
+    assert.deepEqual(
+      files.filter((file) => file.endsWith('.ts')),
+      [],
+    );
   });
 
-  it('holds every node\'s .js and .html, its catalogs and help in each language, and the icon', () => {
+  it("holds every node's .js and .html, its catalogs and help in each language, and the icon", () => {
     assert.equal(nodes.length, 9);
     for (const [type, main] of nodes) {
       const base = main.replace(/\.js$/, '');
       const dir = path.posix.dirname(main);
-      for (const file of [main, `${base}.html`, ...languages.flatMap((language) => [`${dir}/locales/${language}/${type}.json`, `${dir}/locales/${language}/${type}.html`])]) {
+      for (const file of [
+        main,
+        `${base}.html`,
+        ...languages.flatMap((language) => [`${dir}/locales/${language}/${type}.json`, `${dir}/locales/${language}/${type}.html`]),
+      ]) {
         assert.ok(files.includes(file), `${file} is packed`);
       }
     }
@@ -40,9 +47,15 @@ describe('the packed file list', () => {
       const text = fs.readFileSync(path.join(root, file), 'utf8');
       for (const [, relative] of text.matchAll(/require\("(\.{1,2}\/[^"]+)"\)/g)) {
         const target = path.posix.join(path.posix.dirname(file), relative);
-        assert.ok(files.includes(`${target}.js`) || files.includes(target) || files.includes(`${target}/index.js`), `${file} requires ${relative}, which is not packed`);
+        assert.ok(
+          files.includes(`${target}.js`) || files.includes(target) || files.includes(`${target}/index.js`),
+          `${file} requires ${relative}, which is not packed`,
+        );
       }
     }
-    assert.deepEqual(files.filter((file) => /^dist\/(test|dev|bench)\//.test(file)), []);
+    assert.deepEqual(
+      files.filter((file) => /^dist\/(test|dev|bench)\//.test(file)),
+      [],
+    );
   });
 });

@@ -58,13 +58,13 @@ describe('a plex-account across restarts without a Deploy', () => {
     assert.equal(account().token(), latest);
   });
 
-  it('a token the user deployed since (an import, a restored backup) wins over the runtime\'s', async () => {
+  it("a token the user deployed since (an import, a restored backup) wins over the runtime's", async () => {
     await restart(standIn.addAccount('deployed-user'));
     await signIn();
     const imported = standIn.addAccount('imported-user');
     await restart(imported);
     assert.equal(account().token(), imported);
-    assert.equal(runtimeState((helper as any)._RED).account('acct'), undefined, 'the runtime\'s record is dropped');
+    assert.equal(runtimeState((helper as any)._RED).account('acct'), undefined, "the runtime's record is dropped");
   });
 
   it('a sign-out stays signed out across a restart', async () => {

@@ -15,7 +15,11 @@ const SERVER_TOKEN = 'SECRET-SERVER-TOKEN-41d2';
 const SOURCE = 'server://0123456789abcdef0123456789abcdef01234567';
 /** Every flow node of the account (through the server without a token of its own, or directly). */
 const ACCOUNT_USERS = ['tt', 'si', 'pin', 'poll'];
-const UNAUTHORIZED: Fault = { status: 401, body: '<html><head><title>Unauthorized</title></head><body><h1>401 Unauthorized</h1></body></html>', contentType: 'text/html' };
+const UNAUTHORIZED: Fault = {
+  status: 401,
+  body: '<html><head><title>Unauthorized</title></head><body><h1>401 Unauthorized</h1></body></html>',
+  contentType: 'text/html',
+};
 
 function flow(standIn: PlexStandIn, options: { serverUrl?: string } = {}) {
   const at = (id: string, y: number) => ({ id, z: 'tab', x: 100, y });
@@ -55,7 +59,13 @@ let settle: ((outcome: { msg?: any; error?: any }) => void) | undefined;
 
 /** Sends a msg to a node and resolves with what came out: a msg, or the error a Catch node received. */
 function send(id: string, msg: Record<string, unknown> = {}): Promise<{ msg?: any; error?: any }> {
-  const result = nextEvent<{ msg?: any; error?: any }>((resolve) => { settle = resolve; }, 8000, `outcome of ${id}`);
+  const result = nextEvent<{ msg?: any; error?: any }>(
+    (resolve) => {
+      settle = resolve;
+    },
+    8000,
+    `outcome of ${id}`,
+  );
   helper.getNode(id).receive(msg);
   return result;
 }
@@ -83,7 +93,7 @@ describe('a dead token is told apart and marked on every node of the account', (
     await helper.unload();
   });
 
-  it("a server's 401 reaches the Catch node as PLEX_TOKEN_REJECTED and every node of the account, idle ones too, shows \"sign in again\"; a later call that succeeds clears it", async () => {
+  it('a server\'s 401 reaches the Catch node as PLEX_TOKEN_REJECTED and every node of the account, idle ones too, shows "sign in again"; a later call that succeeds clears it', async () => {
     await load(standIn, ACCOUNT_TOKEN);
     standIn.fail(/^GET \/security\/token/, UNAUTHORIZED);
     const refused = await send('tt');
@@ -107,7 +117,12 @@ describe('a dead token is told apart and marked on every node of the account', (
     assert.equal((await send('si')).error?.code, 'PLEX_TOKEN_REJECTED');
     for (const id of ACCOUNT_USERS) assert.ok(signInAgain(id), id);
 
-    const pin = await (await fetch(`${standIn.url}/api/v2/pins?strong=true`, { method: 'POST', headers: { 'X-Plex-Client-Identifier': 'dead-token-client', Accept: 'application/json' } })).json() as { id: number };
+    const pin = (await (
+      await fetch(`${standIn.url}/api/v2/pins?strong=true`, {
+        method: 'POST',
+        headers: { 'X-Plex-Client-Identifier': 'dead-token-client', Accept: 'application/json' },
+      })
+    ).json()) as { id: number };
     standIn.approve(pin.id, 'signed-in-again');
     const approved = await send('poll', { payload: pin.id });
     assert.equal(approved.msg?.payload.stored, true);

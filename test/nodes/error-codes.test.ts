@@ -25,22 +25,46 @@ const endsPolling = ({ fault }: FaultCase) => ('status' in fault && (fault.statu
 /** The answers every peer may give; `shapes` are a JSON and an XML answer that lack a field the node relies on. */
 function answerFaults(shapes: { json: string; xml: string }): FaultCase[] {
   return [
-    { name: '400 with Plex JSON', fault: { status: 400, body: '{"errors":[{"code":1000,"message":"X-Plex-Client-Identifier is missing","status":400}]}' }, code: 'PLEX_HTTP' },
-    { name: '401 with Plex JSON', fault: { status: 401, body: '{"errors":[{"code":1001,"message":"User could not be authenticated"}]}' }, code: 'PLEX_TOKEN_REJECTED' },
-    { name: '401 HTML page', fault: { status: 401, body: '<html><head><title>Unauthorized</title></head></html>', contentType: 'text/html' }, code: 'PLEX_TOKEN_REJECTED' },
-    { name: '403 HTML page', fault: { status: 403, body: '<html><head><title>Forbidden</title></head><body><h1>403 Forbidden</h1></body></html>', contentType: 'text/html' }, code: 'PLEX_HTTP' },
+    {
+      name: '400 with Plex JSON',
+      fault: { status: 400, body: '{"errors":[{"code":1000,"message":"X-Plex-Client-Identifier is missing","status":400}]}' },
+      code: 'PLEX_HTTP',
+    },
+    {
+      name: '401 with Plex JSON',
+      fault: { status: 401, body: '{"errors":[{"code":1001,"message":"User could not be authenticated"}]}' },
+      code: 'PLEX_TOKEN_REJECTED',
+    },
+    {
+      name: '401 HTML page',
+      fault: { status: 401, body: '<html><head><title>Unauthorized</title></head></html>', contentType: 'text/html' },
+      code: 'PLEX_TOKEN_REJECTED',
+    },
+    {
+      name: '403 HTML page',
+      fault: { status: 403, body: '<html><head><title>Forbidden</title></head><body><h1>403 Forbidden</h1></body></html>', contentType: 'text/html' },
+      code: 'PLEX_HTTP',
+    },
     { name: '422 "Invalid token"', fault: { status: 422, body: '{"errors":[{"code":1001,"message":"Invalid token"}]}' }, code: 'PLEX_TOKEN_REJECTED' },
     { name: '422 about something else', fault: { status: 422, body: '{"errors":[{"code":1099,"message":"Thumbprint Already Taken"}]}' }, code: 'PLEX_HTTP' },
-    { name: '429 with Retry-After', fault: { status: 429, body: '{"errors":[{"code":1003,"message":"API rate limit exceeded"}]}', headers: { 'Retry-After': '5' } }, code: 'PLEX_RATE_LIMITED'},
-    { name: '500', fault: { status: 500, body: 'boom', contentType: 'text/plain' }, code: 'PLEX_HTTP'},
-    { name: '503 HTML page', fault: { status: 503, body: '<html><head><title>Down for maintenance</title></head></html>', contentType: 'text/html' }, code: 'PLEX_HTTP'},
+    {
+      name: '429 with Retry-After',
+      fault: { status: 429, body: '{"errors":[{"code":1003,"message":"API rate limit exceeded"}]}', headers: { 'Retry-After': '5' } },
+      code: 'PLEX_RATE_LIMITED',
+    },
+    { name: '500', fault: { status: 500, body: 'boom', contentType: 'text/plain' }, code: 'PLEX_HTTP' },
+    {
+      name: '503 HTML page',
+      fault: { status: 503, body: '<html><head><title>Down for maintenance</title></head></html>', contentType: 'text/html' },
+      code: 'PLEX_HTTP',
+    },
     { name: 'HTML on 200', fault: { status: 200, body: '<!doctype html><html><body>login</body></html>', contentType: 'text/html' }, code: 'PLEX_BAD_ANSWER' },
     { name: 'an empty body', fault: { status: 200, body: '' }, code: 'PLEX_BAD_ANSWER' },
     { name: 'truncated JSON', fault: { status: 200, body: '{"MediaContainer":{"id":5,"code":"AB' }, code: 'PLEX_BAD_ANSWER' },
     { name: 'JSON of the wrong shape', fault: { status: 200, body: shapes.json }, code: 'PLEX_BAD_ANSWER' },
     { name: 'XML without a relied field', fault: { status: 200, body: shapes.xml, contentType: 'text/xml' }, code: 'PLEX_BAD_ANSWER' },
     { name: 'a 50 MB body', fault: { bytes: 50 * 1024 * 1024 }, code: 'PLEX_BAD_ANSWER' },
-    { name: 'a reset connection', fault: { reset: true }, code: 'PLEX_UNREACHABLE'},
+    { name: 'a reset connection', fault: { reset: true }, code: 'PLEX_UNREACHABLE' },
     { name: 'a redirect to another host', fault: { redirect: 'http://127.0.0.2:1/elsewhere', status: 307 }, code: 'PLEX_HTTP' },
   ];
 }
@@ -68,7 +92,27 @@ describe('msg.error.code at a Catch node', () => {
   before(async () => {
     const keyFile = path.join(dir, 'key.pem');
     const certFile = path.join(dir, 'cert.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', keyFile, '-out', certFile, '-days', '1', '-subj', '/CN=plex-test', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        keyFile,
+        '-out',
+        certFile,
+        '-days',
+        '1',
+        '-subj',
+        '/CN=plex-test',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+      ],
+      { stdio: 'ignore' },
+    );
     tlsStandIn = new PlexStandIn({ tls: { key: fs.readFileSync(keyFile), cert: fs.readFileSync(certFile) } });
     await standIn.start();
     await tlsStandIn.start();
@@ -174,7 +218,11 @@ describe('msg.error.code at a Catch node', () => {
     });
 
     // Types the editor does not offer, but a hand-written flow may set: Node-RED throws for these instead of calling back.
-    for (const [forwardUrlType, forwardUrl, words] of [['json', '{bad', /JSON/], ['re', '[', /regular expression/], ['jsonata', '$$$(', /Expected "\)"/]] as const) {
+    for (const [forwardUrlType, forwardUrl, words] of [
+      ['json', '{bad', /JSON/],
+      ['re', '[', /regular expression/],
+      ['jsonata', '$$$(', /Expected "\)"/],
+    ] as const) {
       it(`a forwardUrl of type ${forwardUrlType} that cannot be read → PLEX_BAD_INPUT, saying why`, async () => {
         await loadUnderTest(standIn, 'plex-pin', { ...props, forwardUrl, forwardUrlType });
         const result = await outcome({ payload: 1 });
@@ -205,7 +253,10 @@ describe('msg.error.code at a Catch node', () => {
       for (const { name, fault } of plexTvFaults.filter((each) => !endsPolling(each))) {
         it(`${name} does not end the PIN: polling goes on and the approval comes out`, async () => {
           await poll();
-          const created = await fetch(`${standIn.url}/api/v2/pins`, { method: 'POST', headers: { 'X-Plex-Client-Identifier': 'client-under-test', Accept: 'application/json' } });
+          const created = await fetch(`${standIn.url}/api/v2/pins`, {
+            method: 'POST',
+            headers: { 'X-Plex-Client-Identifier': 'client-under-test', Accept: 'application/json' },
+          });
           const id = ((await created.json()) as { id: number }).id;
           standIn.fail(new RegExp(`^GET /api/v2/pins/${id}`), fault);
           const result = outcome({ payload: id }, 15_000);

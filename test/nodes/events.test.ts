@@ -39,7 +39,8 @@ describe('plex-events', () => {
   /** Waits for socket I/O (real time) until `check` holds; on a mocked clock, moves it on meanwhile. */
   let clockMocked = false;
   async function until(check: () => boolean, what: string, ms = 5000): Promise<void> {
-    const explain = (error: Error) => new Error(`no ${what} (${error.message}); statuses ${JSON.stringify(statuses.slice(-5))}; log ${loggedText().slice(-1500)}`);
+    const explain = (error: Error) =>
+      new Error(`no ${what} (${error.message}); statuses ${JSON.stringify(statuses.slice(-5))}; log ${loggedText().slice(-1500)}`);
     if (clockMocked) return advanceUntil(check, { stepMs: 50, limitMs: 200_000 }).catch((error: Error) => Promise.reject(explain(error)));
     for (const end = Date.now() + ms; !check(); await delay(5)) if (Date.now() > end) throw explain(new Error(`${ms} ms`));
   }
@@ -57,7 +58,12 @@ describe('plex-events', () => {
   }
 
   async function load(props: Record<string, unknown> = {}, options: Parameters<typeof loadUnderTest>[3] = {}): Promise<void> {
-    await loadUnderTest(standIn, 'plex-events', { server: 'srv', events: 'playback', users: '', players: '', libraries: '', types: '', progress: 0, ...props }, options);
+    await loadUnderTest(
+      standIn,
+      'plex-events',
+      { server: 'srv', events: 'playback', users: '', players: '', libraries: '', types: '', progress: 0, ...props },
+      options,
+    );
     watch();
   }
 
@@ -107,16 +113,19 @@ describe('plex-events', () => {
     assert.deepEqual(messages.map((msg) => `${msg.topic} ${msg.payload.user.title}`).sort(), ['playing Alex', 'playing Kids', 'stopped Alex', 'stopped Kids']);
   });
 
-  it('filters by the dialog\'s comma-separated ids or names, in any case', async () => {
+  it("filters by the dialog's comma-separated ids or names, in any case", async () => {
     await load({ users: ' kids , 1', players: "Kids' Tablet,player-living-room-tv", types: 'Episode' });
     await connected();
     standIn.playback.play();
     standIn.playback.play({ item: ITEMS.episode, player: PLAYERS.phone });
     const kids = standIn.playback.play({ item: ITEMS.episode, user: USERS.kids, player: PLAYERS.kidsTablet });
     standIn.playback.pause(kids.sessionKey);
-    await until(() => messages.length === 2, 'the kids\' episode');
+    await until(() => messages.length === 2, "the kids' episode");
     await delay(100); // the other sessions' lookups have long come back: nothing more is coming
-    assert.deepEqual(messages.map((msg) => `${msg.topic} ${msg.payload.title} ${msg.payload.player.title}`), ["playing The Forest Kids' Tablet", "paused The Forest Kids' Tablet"]);
+    assert.deepEqual(
+      messages.map((msg) => `${msg.topic} ${msg.payload.title} ${msg.payload.player.title}`),
+      ["playing The Forest Kids' Tablet", "paused The Forest Kids' Tablet"],
+    );
   });
 
   it('with events "all", sends every notification with its type as topic, and the playback msgs too', async () => {
@@ -125,7 +134,10 @@ describe('plex-events', () => {
     standIn.playback.scan();
     standIn.playback.play();
     await until(() => topics().includes('playing') && messages.length === 4, 'four msgs');
-    assert.deepEqual(topics().filter((topic) => topic !== 'playing'), ['activity', 'timeline']);
+    assert.deepEqual(
+      topics().filter((topic) => topic !== 'playing'),
+      ['activity', 'timeline'],
+    );
     assert.equal(messages[0].payload.type, 'activity');
     assert.equal(messages[0].payload.ActivityNotification[0].Activity.title, 'Scanning Movies');
     assert.equal(messages[2].topic, 'playing');
@@ -162,12 +174,25 @@ describe('plex-events', () => {
     assert.equal(standIn.playback.sockets, 0);
   });
 
-  it('the dialog\'s route lists the server\'s users, players and libraries, no token, and refuses what is no deployed server', async () => {
+  it("the dialog's route lists the server's users, players and libraries, no token, and refuses what is no deployed server", async () => {
     await load();
     const answer = await helper.request().get('/plex-auth/servers/srv/choices').expect(200);
-    assert.deepEqual(answer.body.users, [{ id: '1', title: 'Alex' }, { id: '2', title: 'Kids' }]);
-    assert.deepEqual(answer.body.players.map((player: any) => player.title), ['Living Room TV', "Kids' Tablet", "Alex's Phone"]);
-    assert.deepEqual(answer.body.libraries.map((library: any) => [library.id, library.title, library.kind]), [['1', 'Movies', 'movie'], ['2', 'TV Shows', 'show'], ['3', 'Music', 'artist']]);
+    assert.deepEqual(answer.body.users, [
+      { id: '1', title: 'Alex' },
+      { id: '2', title: 'Kids' },
+    ]);
+    assert.deepEqual(
+      answer.body.players.map((player: any) => player.title),
+      ['Living Room TV', "Kids' Tablet", "Alex's Phone"],
+    );
+    assert.deepEqual(
+      answer.body.libraries.map((library: any) => [library.id, library.title, library.kind]),
+      [
+        ['1', 'Movies', 'movie'],
+        ['2', 'TV Shows', 'show'],
+        ['3', 'Music', 'artist'],
+      ],
+    );
     assert.deepEqual(answer.body.types, ['movie', 'episode', 'track', 'clip', 'photo']);
     assert.ok(!JSON.stringify(answer.body).includes(ACCOUNT_TOKEN));
     assert.equal(standIn.requests.filter((request) => request.path === '/accounts').at(-1)?.headers['x-plex-token'], ACCOUNT_TOKEN);
@@ -198,7 +223,10 @@ describe('plex-events', () => {
       await until(() => topics().includes('paused'), 'paused');
       for (let i = 0; i < 3; i++) await tick();
       assert.deepEqual(topics(), ['playing', 'progress', 'progress', 'paused']);
-      assert.deepEqual(messages.filter((msg) => msg.topic === 'progress').map((msg) => msg.payload.viewOffset), [12_000, 24_000]);
+      assert.deepEqual(
+        messages.filter((msg) => msg.topic === 'progress').map((msg) => msg.payload.viewOffset),
+        [12_000, 24_000],
+      );
       assert.equal(messages[1].payload.state, 'playing');
       assert.equal(messages[1].payload.title, 'Big Buck Bunny');
     });
@@ -220,27 +248,41 @@ describe('plex-events', () => {
       assert.equal(messages[1].payload.title, 'Big Buck Bunny');
       const upgrades = standIn.requests.filter((request) => request.path.startsWith('/:/websockets')).length;
       assert.ok(upgrades >= 3, `tried again while down: ${upgrades} upgrades in all`);
-      const warnings = loggedText().split('\n').filter((line) => /warn\.events-down/.test(line));
+      const warnings = loggedText()
+        .split('\n')
+        .filter((line) => /warn\.events-down/.test(line));
       assert.equal(warnings.length, 1, 'one warning for the outage, not one per try');
       assert.ok(!loggedText().includes(ACCOUNT_TOKEN));
     });
 
     it('a refused token: "sign in again" on it and on the account\'s other nodes, a warning, no try before refusedMs, and connects once the server takes the token', async () => {
       const refused = 'SECRET-REFUSED-TOKEN-44aa';
-      await helper.load([...allNodes, catchNode], <any[]>[
-        { id: 'tab', type: 'tab', label: 'refused' },
-        { id: 'acct', type: 'plex-account', name: 'test', clientIdentifier: 'events-refused', product: 'Node-RED', deviceName: 'Test', plexTvUrl: standIn.url },
-        { id: 'srv', type: 'plex-server', name: 'server', url: standIn.url, account: 'acct', tls: '' },
-        { id: 'under', z: 'tab', type: 'plex-events', server: 'srv', events: 'playback', progress: 0, x: 100, y: 100, wires: [['out0']] },
-        { id: 'tt', z: 'tab', type: 'plex-transient-token', server: 'srv', x: 100, y: 200, wires: [['out0']] },
-        { id: 'out0', z: 'tab', type: 'helper', x: 300, y: 100 },
-      ], { acct: { token: refused } });
+      await helper.load(
+        [...allNodes, catchNode],
+        <any[]>[
+          { id: 'tab', type: 'tab', label: 'refused' },
+          {
+            id: 'acct',
+            type: 'plex-account',
+            name: 'test',
+            clientIdentifier: 'events-refused',
+            product: 'Node-RED',
+            deviceName: 'Test',
+            plexTvUrl: standIn.url,
+          },
+          { id: 'srv', type: 'plex-server', name: 'server', url: standIn.url, account: 'acct', tls: '' },
+          { id: 'under', z: 'tab', type: 'plex-events', server: 'srv', events: 'playback', progress: 0, x: 100, y: 100, wires: [['out0']] },
+          { id: 'tt', z: 'tab', type: 'plex-transient-token', server: 'srv', x: 100, y: 200, wires: [['out0']] },
+          { id: 'out0', z: 'tab', type: 'helper', x: 300, y: 100 },
+        ],
+        { acct: { token: refused } },
+      );
       watch();
       const other: Array<{ text?: string }> = [];
       (helper.getNode('tt') as any).on('call:status', (call: { args: [{ text?: string }] }) => other.push(call.args[0]));
       await until(() => /sign-in-again$/.test(lastStatus()), '"sign in again"');
       assert.equal(statuses.at(-1)?.fill, 'red');
-      assert.ok(/sign-in-again$/.test(other.at(-1)?.text ?? ''), 'the account\'s other node shows it too');
+      assert.ok(/sign-in-again$/.test(other.at(-1)?.text ?? ''), "the account's other node shows it too");
       const upgrades = () => standIn.requests.filter((request) => request.path.startsWith('/:/websockets')).length;
       const tried = upgrades();
       await advance(DEFAULT_RECONNECT.refusedMs - 1000);
@@ -259,13 +301,25 @@ describe('plex-events', () => {
 
     it('follows a server that moved, found through the account', async () => {
       const moving: StandInServer = await standIn.addServer({ name: 'Moving Server', connections: [{ local: true }] });
-      await helper.load([...allNodes, catchNode], <any[]>[
-        { id: 'tab', type: 'tab', label: 'moved' },
-        { id: 'acct', type: 'plex-account', name: 'test', clientIdentifier: 'events-moved', product: 'Node-RED', deviceName: 'Test', plexTvUrl: standIn.url },
-        { id: 'srv', type: 'plex-server', name: 'moving', url: moving.standIn.url, account: 'acct', tls: '', machineIdentifier: moving.standIn.machineIdentifier },
-        { id: 'under', z: 'tab', type: 'plex-events', server: 'srv', events: 'playback', progress: 0, x: 100, y: 100, wires: [['out0']] },
-        { id: 'out0', z: 'tab', type: 'helper', x: 300, y: 100 },
-      ], { acct: { token: ACCOUNT_TOKEN } });
+      await helper.load(
+        [...allNodes, catchNode],
+        <any[]>[
+          { id: 'tab', type: 'tab', label: 'moved' },
+          { id: 'acct', type: 'plex-account', name: 'test', clientIdentifier: 'events-moved', product: 'Node-RED', deviceName: 'Test', plexTvUrl: standIn.url },
+          {
+            id: 'srv',
+            type: 'plex-server',
+            name: 'moving',
+            url: moving.standIn.url,
+            account: 'acct',
+            tls: '',
+            machineIdentifier: moving.standIn.machineIdentifier,
+          },
+          { id: 'under', z: 'tab', type: 'plex-events', server: 'srv', events: 'playback', progress: 0, x: 100, y: 100, wires: [['out0']] },
+          { id: 'out0', z: 'tab', type: 'helper', x: 300, y: 100 },
+        ],
+        { acct: { token: ACCOUNT_TOKEN } },
+      );
       watch();
       await until(() => moving.standIn.playback.sockets === 1, 'connected to the server');
       const before = moving.standIn.url;
@@ -290,7 +344,10 @@ describe('plex-events', () => {
     const baseline = timers();
     const runtimeNodes = (helper as any)._redNodes;
     for (let round = 0; round < 200; round++) {
-      await redeploy(runtimeNodes.getFlows().flows.map((node: any) => (node.id === 'under' ? { ...node, name: `round ${round}` } : node)), 'nodes');
+      await redeploy(
+        runtimeNodes.getFlows().flows.map((node: any) => (node.id === 'under' ? { ...node, name: `round ${round}` } : node)),
+        'nodes',
+      );
     }
     await until(() => standIn.playback.sockets === 1, 'one socket', 10_000);
     await delay(300); // the last node's statuses settle

@@ -35,7 +35,9 @@ describe('example flows', () => {
 
   it('"Tell me when Plex needs a sign-in" says so once a token is refused, and says nothing while plex.tv is only down', async () => {
     const token = standIn.addAccount('watched-user');
-    await helper.load([...allNodes, ...coreNodes], exampleFlow('tell-me-when-plex-needs-a-sign-in', standIn, 'resign-send') as any, { 'plex-example-account': { token } });
+    await helper.load([...allNodes, ...coreNodes], exampleFlow('tell-me-when-plex-needs-a-sign-in', standIn, 'resign-send') as any, {
+      'plex-example-account': { token },
+    });
     const said: any[] = [];
     helper.getNode('resign-send').on('input', (msg: any) => said.push(msg));
 
@@ -70,9 +72,11 @@ describe('example flows', () => {
     helper.getNode('lights-down-debug').on('input', (msg: any) => lights.push(`${msg.payload.brightness} ${msg.payload.why}`));
     helper.getNode('lights-up-debug').on('input', (msg: any) => lights.push(`${msg.payload.brightness} ${msg.payload.why}`));
     const until = async (count: number) => {
-      for (const end = Date.now() + 5000; lights.length < count; await new Promise((resolve) => setTimeout(resolve, 5))) assert.ok(Date.now() < end, `${count} light changes: ${lights}`);
+      for (const end = Date.now() + 5000; lights.length < count; await new Promise((resolve) => setTimeout(resolve, 5)))
+        assert.ok(Date.now() < end, `${count} light changes: ${lights}`);
     };
-    for (const end = Date.now() + 5000; standIn.playback.sockets === 0; await new Promise((resolve) => setTimeout(resolve, 5))) assert.ok(Date.now() < end, 'connected');
+    for (const end = Date.now() + 5000; standIn.playback.sockets === 0; await new Promise((resolve) => setTimeout(resolve, 5)))
+      assert.ok(Date.now() < end, 'connected');
 
     const episode = standIn.playback.play({ item: ITEMS.episode, user: USERS.kids, player: PLAYERS.kidsTablet });
     const movie = standIn.playback.play();

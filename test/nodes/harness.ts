@@ -36,7 +36,15 @@ export async function redeploy(flow: unknown[], type: 'full' | 'nodes' = 'full')
 /** Config nodes for a stand-in: an account (with a token unless told otherwise) and a server. */
 export function configNodes(standIn: PlexStandIn, options: { serverUrl?: string; plexTvUrl?: string } = {}) {
   return [
-    { id: 'acct', type: 'plex-account', name: 'test', clientIdentifier: 'client-under-test', product: 'Node-RED', deviceName: 'Test', plexTvUrl: options.plexTvUrl ?? standIn.url },
+    {
+      id: 'acct',
+      type: 'plex-account',
+      name: 'test',
+      clientIdentifier: 'client-under-test',
+      product: 'Node-RED',
+      deviceName: 'Test',
+      plexTvUrl: options.plexTvUrl ?? standIn.url,
+    },
     { id: 'srv', type: 'plex-server', name: 'test server', url: options.serverUrl ?? standIn.url, account: 'acct', tls: '' },
   ];
 }

@@ -18,7 +18,16 @@ function flow(standIn: PlexStandIn, auth: string | undefined, server: { url: str
   const at = (id: string, y: number) => ({ id, z: 'tab', x: 100, y });
   return [
     { id: 'tab', type: 'tab', label: 'jwt' },
-    { id: 'acct', type: 'plex-account', name: 'jwt', clientIdentifier: CLIENT_ID, product: 'Node-RED', deviceName: 'Test', plexTvUrl: standIn.url, ...(auth ? { auth } : {}) },
+    {
+      id: 'acct',
+      type: 'plex-account',
+      name: 'jwt',
+      clientIdentifier: CLIENT_ID,
+      product: 'Node-RED',
+      deviceName: 'Test',
+      plexTvUrl: standIn.url,
+      ...(auth ? { auth } : {}),
+    },
     { id: 'srv', type: 'plex-server', name: 'server', url: server.url, account: 'acct', tls: '', machineIdentifier: server.machineIdentifier ?? '' },
     { ...at('pin', 100), type: 'plex-pin', account: 'acct', strong: true, forwardUrl: '', wires: [['poll']] },
     { ...at('poll', 140), type: 'plex-poll-token', account: 'acct', interval: 1, timeout: 0, store: true, wires: [['out'], ['out']] },
@@ -36,27 +45,42 @@ let settle: ((outcome: { msg?: any; error?: any }) => void) | undefined;
 const caught: any[] = [];
 const statuses = new Map<string, { text?: string }>();
 
-async function load(standIn: PlexStandIn, auth: string | undefined, credentials: Record<string, string> = {}, server: { url?: string; machineIdentifier?: string } = {}): Promise<void> {
+async function load(
+  standIn: PlexStandIn,
+  auth: string | undefined,
+  credentials: Record<string, string> = {},
+  server: { url?: string; machineIdentifier?: string } = {},
+): Promise<void> {
   statuses.clear();
   caught.length = 0;
-  await helper.load([...allNodes, catchNode], flow(standIn, auth, { url: server.url ?? standIn.url, machineIdentifier: server.machineIdentifier }), { acct: credentials });
+  await helper.load([...allNodes, catchNode], flow(standIn, auth, { url: server.url ?? standIn.url, machineIdentifier: server.machineIdentifier }), {
+    acct: credentials,
+  });
   helper.getNode('out').on('input', (m: any) => settle?.({ msg: m }));
   helper.getNode('caught').on('input', (m: any) => {
     caught.push(m.error);
     settle?.({ error: m.error, msg: m });
   });
-  for (const id of ['tt', 'pin', 'poll', 'servers']) (helper.getNode(id) as any).on('call:status', (call: { args: [{ text?: string }] }) => statuses.set(id, call.args[0]));
+  for (const id of ['tt', 'pin', 'poll', 'servers'])
+    (helper.getNode(id) as any).on('call:status', (call: { args: [{ text?: string }] }) => statuses.set(id, call.args[0]));
 }
 
 function send(id: string, msg: Record<string, unknown> = {}, ms = 8000): Promise<{ msg?: any; error?: any }> {
-  const result = nextEvent<{ msg?: any; error?: any }>((resolve) => { settle = resolve; }, ms, `outcome of ${id}`);
+  const result = nextEvent<{ msg?: any; error?: any }>(
+    (resolve) => {
+      settle = resolve;
+    },
+    ms,
+    `outcome of ${id}`,
+  );
   helper.getNode(id).receive(msg);
   return result;
 }
 
 const account = () => (helper.getNode('acct') as any).account;
 const credentials = () => (helper as any)._RED.nodes.getCredentials('acct') ?? {};
-const lastTokenAt = (standIn: PlexStandIn, path: string) => standIn.requests.filter((r) => r.path.startsWith(path)).pop()?.headers['x-plex-token'] as string | undefined;
+const lastTokenAt = (standIn: PlexStandIn, path: string) =>
+  standIn.requests.filter((r) => r.path.startsWith(path)).pop()?.headers['x-plex-token'] as string | undefined;
 
 async function until(condition: () => boolean, what: string, ms = 5000): Promise<void> {
   const end = Date.now() + ms;
@@ -108,7 +132,7 @@ describe('accounts with auth "jwt" in the nodes', () => {
     assert.notEqual(keyDevice.clientIdentifier, CLIENT_ID);
     const { token, jwt, privateKey } = credentials();
     assert.equal(token, authToken);
-    assert.equal(standIn.plexJwts.get(jwt)?.clientIdentifier, keyDevice.clientIdentifier, 'the Plex JWT is the key device\'s');
+    assert.equal(standIn.plexJwts.get(jwt)?.clientIdentifier, keyDevice.clientIdentifier, "the Plex JWT is the key device's");
     assert.match(privateKey, /^-----BEGIN PRIVATE KEY-----/);
     assert.ok(![...standIn.plexJwts.values()].some((issued) => issued.clientIdentifier === CLIENT_ID), 'no JWT is ever issued for clientIdentifier');
     assert.equal(standIn.pins.size, standIn.requests.filter((r) => r.method === 'POST' && r.path.startsWith('/api/v2/pins')).length);
@@ -136,7 +160,7 @@ describe('accounts with auth "jwt" in the nodes', () => {
     assert.equal(request.headers['x-plex-client-identifier'], account().state().keyDevice.clientIdentifier);
   });
 
-  it('keeps the classic token working through renewals of the key device\'s JWT (short lifetime)', async () => {
+  it("keeps the classic token working through renewals of the key device's JWT (short lifetime)", async () => {
     standIn.jwtLifetimeSec = 2;
     await load(standIn, 'jwt');
     const { authToken } = (await signIn()).payload;

@@ -38,7 +38,7 @@ describe('plex-link-code', () => {
     return standIn.requests.filter((r) => r.path.startsWith('/api/v2/pins/link'));
   }
 
-  it('links the code: the TV\'s PIN then carries the account token; the request is the one both libraries send', async () => {
+  it("links the code: the TV's PIN then carries the account token; the request is the one both libraries send", async () => {
     const pin = tvPin();
     await loadUnderTest(standIn, 'plex-link-code', { account: 'acct' });
     const result = await outcome({ payload: pin.code, topic: 'keep me' });
@@ -95,11 +95,14 @@ describe('plex-link-code', () => {
     });
   }
 
-  it('an unknown code reaches Catch with plex.tv\'s words', async () => {
+  it("an unknown code reaches Catch with plex.tv's words", async () => {
     await loadUnderTest(standIn, 'plex-link-code', { account: 'acct' });
     const failed = await outcome({ payload: 'QQQQ' });
     assert.ok('error' in failed);
-    assert.equal(failed.error.message, 'PlexError: Code QQQQ is unknown or expired: plex.tv (PUT /api/v2/pins/link) answered 404 Not Found: Code not found or expired (code 1020)');
+    assert.equal(
+      failed.error.message,
+      'PlexError: Code QQQQ is unknown or expired: plex.tv (PUT /api/v2/pins/link) answered 404 Not Found: Code not found or expired (code 1020)',
+    );
     // In words under the node, not "HTTP 404": the HTTP status stays in msg.error (its code and message).
     assert.match(await lastStatus(), /plex-auth\.status\.code-unknown$/);
     assert.equal(failed.error.code, 'PLEX_HTTP');
@@ -146,7 +149,10 @@ describe('plex-link-code', () => {
     await loadUnderTest(standIn, 'plex-link-code', { account: 'acct' });
     const texts: string[] = [];
     standIn.fail(/^PUT \/api\/v2\/pins\/link/, { status: 404, body: JSON.stringify({ errors: [{ code: 1020, message: `No code for ${ACCOUNT_TOKEN}` }] }) });
-    standIn.fail(/^PUT \/api\/v2\/pins\/link/, { status: 401, body: JSON.stringify({ errors: [{ code: 1001, message: `Token ${ACCOUNT_TOKEN} is revoked` }] }) });
+    standIn.fail(/^PUT \/api\/v2\/pins\/link/, {
+      status: 401,
+      body: JSON.stringify({ errors: [{ code: 1001, message: `Token ${ACCOUNT_TOKEN} is revoked` }] }),
+    });
     for (let i = 0; i < 2; i++) {
       const failed = await outcome({ payload: 'ABCD' });
       assert.ok('error' in failed);
@@ -185,7 +191,7 @@ describe('plex-link-code', () => {
     }
   });
 
-  it('links the code of the stand-in\'s demo TV, whose page then says so', async () => {
+  it("links the code of the stand-in's demo TV, whose page then says so", async () => {
     standIn.addAccount('linker', ACCOUNT_TOKEN);
     const page = await fetch(`${standIn.url}/demo/tv`);
     const html = await page.text();

@@ -7,8 +7,13 @@ import { helper, startRuntime, stopRuntime, loadUnderTest, outcome, loggedText }
 import { advance, advanceUntil, advanceUntilSettled, mockedClock, nextEvent } from '../support';
 
 const plexHeaders = [
-  'x-plex-client-identifier', 'x-plex-product', 'x-plex-version', 'x-plex-platform',
-  'x-plex-platform-version', 'x-plex-device', 'x-plex-device-name',
+  'x-plex-client-identifier',
+  'x-plex-product',
+  'x-plex-version',
+  'x-plex-platform',
+  'x-plex-platform-version',
+  'x-plex-device',
+  'x-plex-device-name',
 ];
 
 describe('plex-pin', () => {
@@ -72,9 +77,21 @@ describe('plex-pin', () => {
   });
 
   const faults: Array<[string, Parameters<PlexStandIn['fail']>[1], RegExp]> = [
-    ['400 with Plex JSON', { status: 400, body: '{"errors":[{"code":1000,"message":"X-Plex-Client-Identifier is missing","status":400}]}' }, /answered 400 Bad Request: X-Plex-Client-Identifier is missing \(code 1000\)/],
-    ['429 with Retry-After', { status: 429, body: '{"errors":[{"code":1003,"message":"API rate limit exceeded"}]}', headers: { 'Retry-After': '5' } }, /answered 429 Too Many Requests: API rate limit exceeded \(code 1003\)/],
-    ['503 HTML page', { status: 503, body: '<html><head><title>Down for maintenance</title></head></html>', contentType: 'text/html' }, /answered 503 Service Unavailable: Down for maintenance/],
+    [
+      '400 with Plex JSON',
+      { status: 400, body: '{"errors":[{"code":1000,"message":"X-Plex-Client-Identifier is missing","status":400}]}' },
+      /answered 400 Bad Request: X-Plex-Client-Identifier is missing \(code 1000\)/,
+    ],
+    [
+      '429 with Retry-After',
+      { status: 429, body: '{"errors":[{"code":1003,"message":"API rate limit exceeded"}]}', headers: { 'Retry-After': '5' } },
+      /answered 429 Too Many Requests: API rate limit exceeded \(code 1003\)/,
+    ],
+    [
+      '503 HTML page',
+      { status: 503, body: '<html><head><title>Down for maintenance</title></head></html>', contentType: 'text/html' },
+      /answered 503 Service Unavailable: Down for maintenance/,
+    ],
     ['XML body', { status: 201, body: '<?xml version="1.0"?><pin id="5" />', contentType: 'text/xml' }, /plex\.tv PIN: field code is missing/],
     ['empty body', { status: 201, body: '' }, /answered with an empty body/],
     ['truncated JSON', { status: 201, body: '{"id":5,"code":"AB' }, /JSON that cannot be read/],
@@ -122,7 +139,10 @@ describe('plex-poll-token', () => {
   });
 
   async function newPin(approveAfterPolls?: number): Promise<number> {
-    const response = await fetch(`${standIn.url}/api/v2/pins?strong=true`, { method: 'POST', headers: { 'X-Plex-Client-Identifier': 'client-under-test', Accept: 'application/json' } });
+    const response = await fetch(`${standIn.url}/api/v2/pins?strong=true`, {
+      method: 'POST',
+      headers: { 'X-Plex-Client-Identifier': 'client-under-test', Accept: 'application/json' },
+    });
     const { id } = (await response.json()) as { id: number };
     standIn.pins.get(id)!.approveAfterPolls = approveAfterPolls;
     return id;
@@ -137,7 +157,13 @@ describe('plex-poll-token', () => {
       const result = await advanceUntilSettled(outcome({ payload, topic: 't' }));
       assert.ok('port' in result && result.port === 0);
       const id = typeof payload === 'object' ? payload.id : Number(payload);
-      assert.deepEqual(result.msg.payload, { id, authToken: standIn.pins.get(id)!.authToken, clientIdentifier: 'client-under-test', stored: false, newRegistration: false });
+      assert.deepEqual(result.msg.payload, {
+        id,
+        authToken: standIn.pins.get(id)!.authToken,
+        clientIdentifier: 'client-under-test',
+        stored: false,
+        newRegistration: false,
+      });
       assert.equal(result.msg.topic, 't');
     }
   });
@@ -205,7 +231,11 @@ describe('plex-poll-token', () => {
   it('goes on through 429 (Retry-After), 503 and a reset connection, then delivers', async () => {
     await poll();
     const id = await newPin(2);
-    standIn.fail(new RegExp(`^GET /api/v2/pins/${id}`), { status: 429, body: '{"errors":[{"code":1003,"message":"API rate limit exceeded"}]}', headers: { 'Retry-After': '1' } });
+    standIn.fail(new RegExp(`^GET /api/v2/pins/${id}`), {
+      status: 429,
+      body: '{"errors":[{"code":1003,"message":"API rate limit exceeded"}]}',
+      headers: { 'Retry-After': '1' },
+    });
     standIn.fail(new RegExp(`^GET /api/v2/pins/${id}`), { status: 503, body: '<html><title>503</title></html>', contentType: 'text/html' });
     standIn.fail(new RegExp(`^GET /api/v2/pins/${id}`), { reset: true });
     const result = await advanceUntilSettled(outcome({ payload: id }));
@@ -242,13 +272,23 @@ describe('plex-poll-token', () => {
     assert.match(refused.error.message, new RegExp(`PIN ${MAX_PENDING_PINS + 1} is not polled: ${MAX_PENDING_PINS} PINs are being polled already`));
     assert.equal(refused.msg.topic, 'one too many');
 
-    const ended = nextEvent<any[]>((resolve) => {
-      const msgs: any[] = [];
-      helper.getNode('out1').on('input', (msg: any) => msgs.push(msg) === 2 && resolve(msgs));
-    }, 5000, 'both msgs of PIN 1');
+    const ended = nextEvent<any[]>(
+      (resolve) => {
+        const msgs: any[] = [];
+        helper.getNode('out1').on('input', (msg: any) => msgs.push(msg) === 2 && resolve(msgs));
+      },
+      5000,
+      'both msgs of PIN 1',
+    );
     under.receive({ payload: 1, topic: 'same PIN again' });
     under.receive({ payload: 1, cancel: true });
-    assert.deepEqual((await ended).map((msg) => [msg.topic, msg.payload]), [[undefined, { id: 1, reason: 'cancelled' }], ['same PIN again', { id: 1, reason: 'cancelled' }]]);
+    assert.deepEqual(
+      (await ended).map((msg) => [msg.topic, msg.payload]),
+      [
+        [undefined, { id: 1, reason: 'cancelled' }],
+        ['same PIN again', { id: 1, reason: 'cancelled' }],
+      ],
+    );
   });
 
   it('with store on, keeps the token in the account, where the next nodes find it', async () => {

@@ -101,7 +101,11 @@ describe('plex-transient-token', () => {
     assert.match(result.error.message, /not signed in/);
   });
 
-  for (const [url, problem] of [['', /server URL is empty/], ['not a url', /is not a URL/], ['http://192.168.1.20:32400/web/index.html', /must not have a path/]] as const) {
+  for (const [url, problem] of [
+    ['', /server URL is empty/],
+    ['not a url', /is not a URL/],
+    ['http://192.168.1.20:32400/web/index.html', /must not have a path/],
+  ] as const) {
     it(`refuses the server URL "${url}" with an error that names the problem`, async () => {
       await loadUnderTest(standIn, 'plex-transient-token', { server: 'srv' }, { serverUrl: url });
       const result = await outcome({});
@@ -111,12 +115,28 @@ describe('plex-transient-token', () => {
   }
 
   const faults: Array<[string, Parameters<PlexStandIn['fail']>[1], RegExp]> = [
-    ['403 HTML page', { status: 403, body: '<html><head><title>Forbidden</title></head><body><h1>403 Forbidden</h1></body></html>', contentType: 'text/html' }, /answered 403 Forbidden$/],
+    [
+      '403 HTML page',
+      { status: 403, body: '<html><head><title>Forbidden</title></head><body><h1>403 Forbidden</h1></body></html>', contentType: 'text/html' },
+      /answered 403 Forbidden$/,
+    ],
     ['401 HTML page', { status: 401, body: '<html><head><title>Unauthorized</title></head></html>', contentType: 'text/html' }, /answered 401 Unauthorized$/],
     ['500', { status: 500, body: 'boom', contentType: 'text/plain' }, /answered 500 Internal Server Error$/],
-    ['429 without Retry-After', { status: 429, body: '{"errors":[{"code":1003,"message":"API rate limit exceeded"}]}' }, /answered 429 Too Many Requests: API rate limit exceeded \(code 1003\)$/],
-    ['XML without the token', { status: 200, body: '<?xml version="1.0"?><MediaContainer size="0"/>', contentType: 'text/xml' }, /field MediaContainer\.token is missing/],
-    ['HTML on 200', { status: 200, body: '<!doctype html><html><body>login</body></html>', contentType: 'text/html' }, /answered with an HTML page instead of JSON/],
+    [
+      '429 without Retry-After',
+      { status: 429, body: '{"errors":[{"code":1003,"message":"API rate limit exceeded"}]}' },
+      /answered 429 Too Many Requests: API rate limit exceeded \(code 1003\)$/,
+    ],
+    [
+      'XML without the token',
+      { status: 200, body: '<?xml version="1.0"?><MediaContainer size="0"/>', contentType: 'text/xml' },
+      /field MediaContainer\.token is missing/,
+    ],
+    [
+      'HTML on 200',
+      { status: 200, body: '<!doctype html><html><body>login</body></html>', contentType: 'text/html' },
+      /answered with an HTML page instead of JSON/,
+    ],
     ['JSON of the wrong shape', { status: 200, body: '{"MediaContainer":{"size":0}}' }, /transient token: field MediaContainer\.token is missing/],
     ['a 50 MB body', { bytes: 50 * 1024 * 1024 }, /answered with more than 1048576 bytes; refused/],
     ['a redirect to another host', { redirect: `${'http://127.0.0.1:'}${'1'}/security/token` }, /redirected to another host/],
@@ -145,7 +165,10 @@ describe('plex-transient-token', () => {
   });
 
   it('reports an unreachable server (refused, unknown name) and never crashes', async () => {
-    for (const [url, message] of [['http://127.0.0.1:1', /ECONNREFUSED/], ['http://nonexistent.invalid:32400', /ENOTFOUND|EAI_AGAIN/]] as const) {
+    for (const [url, message] of [
+      ['http://127.0.0.1:1', /ECONNREFUSED/],
+      ['http://nonexistent.invalid:32400', /ENOTFOUND|EAI_AGAIN/],
+    ] as const) {
       await loadUnderTest(standIn, 'plex-transient-token', { server: 'srv' }, { serverUrl: url });
       const failed = await outcome({});
       assert.ok('error' in failed);
@@ -173,17 +196,21 @@ describe('plex-transient-token', () => {
     const outputs: string[] = [];
     const errors: string[] = [];
     // Every msg's outcome, output or error: an error fails the test instead of leaving it waiting.
-    const all = nextEvent<void>((resolve) => {
-      const settled = () => outputs.length + errors.length === 1000 && resolve();
-      helper.getNode('out0').on('input', (msg: any) => {
-        outputs.push(msg.n);
-        settled();
-      });
-      helper.getNode('caught').on('input', (msg: any) => {
-        errors.push(msg.error.message);
-        settled();
-      });
-    }, 60_000, 'an outcome for each of 1,000 msgs');
+    const all = nextEvent<void>(
+      (resolve) => {
+        const settled = () => outputs.length + errors.length === 1000 && resolve();
+        helper.getNode('out0').on('input', (msg: any) => {
+          outputs.push(msg.n);
+          settled();
+        });
+        helper.getNode('caught').on('input', (msg: any) => {
+          errors.push(msg.error.message);
+          settled();
+        });
+      },
+      60_000,
+      'an outcome for each of 1,000 msgs',
+    );
     for (let n = 0; n < 1000; n++) helper.getNode('under').receive({ n });
     await all;
     assert.deepEqual(errors.slice(0, 3), []);
@@ -260,7 +287,10 @@ describe('plex-source-info', () => {
     const missing = await outcome({});
     assert.ok('error' in missing);
     assert.match(missing.error.message, /field MediaContainer\.Device is missing/);
-    standIn.fail(/^GET \/security\/resources/, { status: 200, body: JSON.stringify({ MediaContainer: { Device: { ...device, Connection: [{ ...device.Connection[0], uri: 7 }] } } }) });
+    standIn.fail(/^GET \/security\/resources/, {
+      status: 200,
+      body: JSON.stringify({ MediaContainer: { Device: { ...device, Connection: [{ ...device.Connection[0], uri: 7 }] } } }),
+    });
     const mistyped = await outcome({});
     assert.ok('error' in mistyped);
     assert.match(mistyped.error.message, /field MediaContainer\.Device\.Connection\[0\]\.uri must be string/);

@@ -39,14 +39,25 @@ describe('plex-servers and a plex-server that follows its server', () => {
       const result = await outcome({});
       assert.ok('port' in result, JSON.stringify(result));
       const servers = result.msg.payload;
-      assert.deepEqual(servers.map((s: any) => s.name), ['Living Room', "Anna's Server"]);
+      assert.deepEqual(
+        servers.map((s: any) => s.name),
+        ['Living Room', "Anna's Server"],
+      );
       const [mine, annas] = servers;
       assert.deepEqual(Object.keys(mine).sort(), ['connections', 'machineIdentifier', 'name', 'online', 'owned', 'owner', 'product', 'version'].sort());
       assert.equal(mine.machineIdentifier, owned.standIn.machineIdentifier);
       assert.equal(mine.owner, null);
       assert.equal(mine.online, true);
       assert.equal(mine.product, 'Plex Media Server');
-      assert.deepEqual(mine.connections.map((c: any) => [c.local, c.relay, c.protocol]), [[true, false, 'https'], [true, false, 'http'], [false, false, 'http'], [false, true, 'http']]);
+      assert.deepEqual(
+        mine.connections.map((c: any) => [c.local, c.relay, c.protocol]),
+        [
+          [true, false, 'https'],
+          [true, false, 'http'],
+          [false, false, 'http'],
+          [false, true, 'http'],
+        ],
+      );
       assert.deepEqual(Object.keys(mine.connections[0]).sort(), ['IPv6', 'address', 'local', 'port', 'protocol', 'relay', 'uri']);
       assert.equal(annas.owned, false);
       assert.equal(annas.owner, 'anna');
@@ -85,15 +96,23 @@ describe('plex-servers and a plex-server that follows its server', () => {
       const moved = await outcome({});
       assert.ok('port' in moved, JSON.stringify(moved));
       const calls = server.standIn.requests.slice(seen);
-      assert.ok(calls.some((r) => r.path === '/identity'), 'asked who it is first');
+      assert.ok(
+        calls.some((r) => r.path === '/identity'),
+        'asked who it is first',
+      );
       assert.equal(calls.filter((r) => r.path.startsWith('/security/token')).pop()?.headers['x-plex-token'], ACCOUNT_TOKEN);
       assert.equal((helper.getNode('srv') as any).server.client.address, server.standIn.url, 'uses the new address');
-      assert.ok(decoy.requests.some((r) => r.path === '/identity'), 'the decoy was asked who it is');
+      assert.ok(
+        decoy.requests.some((r) => r.path === '/identity'),
+        'the decoy was asked who it is',
+      );
       assert.deepEqual(tokensSeenBy(decoy), [], 'the decoy never got a token');
 
       assert.ok('port' in (await outcome({})));
       // The test runtime shows catalog keys; the real node-red test (test/resilience) reads the text naming the address.
-      const warnings = loggedText().split('\n').filter((line) => line.includes('warn.server-moved'));
+      const warnings = loggedText()
+        .split('\n')
+        .filter((line) => line.includes('warn.server-moved'));
       assert.equal(warnings.length, 1, 'warned once');
     });
 
@@ -104,8 +123,15 @@ describe('plex-servers and a plex-server that follows its server', () => {
       const result = await outcome({});
       assert.ok('port' in result, JSON.stringify(result));
       const tokenCalls = shared.standIn.requests.filter((r) => r.path.startsWith('/security/token'));
-      assert.deepEqual(tokenCalls.map((r) => r.headers['x-plex-token']), [shared.accessToken]);
-      assert.deepEqual(tokensSeenBy(shared.standIn).filter((token) => token === ACCOUNT_TOKEN), [], 'the account token never went to a shared server');
+      assert.deepEqual(
+        tokenCalls.map((r) => r.headers['x-plex-token']),
+        [shared.accessToken],
+      );
+      assert.deepEqual(
+        tokensSeenBy(shared.standIn).filter((token) => token === ACCOUNT_TOKEN),
+        [],
+        'the account token never went to a shared server',
+      );
       assert.ok(!JSON.stringify(result.msg).includes(shared.accessToken));
     });
 
@@ -131,7 +157,14 @@ describe('plex-servers and a plex-server that follows its server', () => {
     });
 
     it('says PLEX_UNREACHABLE naming every address tried when no connection answers', async () => {
-      const gone = await standIn.addServer({ name: 'Gone', connections: [{ local: true, dead: true }, { local: false, dead: true }, { local: false, decoy }] });
+      const gone = await standIn.addServer({
+        name: 'Gone',
+        connections: [
+          { local: true, dead: true },
+          { local: false, dead: true },
+          { local: false, decoy },
+        ],
+      });
       const oldUrl = gone.standIn.url;
       await gone.standIn.stop();
       await loadWithServer(standIn, { url: oldUrl, machineIdentifier: gone.standIn.machineIdentifier });
@@ -139,7 +172,8 @@ describe('plex-servers and a plex-server that follows its server', () => {
       assert.ok('error' in result);
       assert.equal(result.error.code, 'PLEX_UNREACHABLE');
       assert.ok(result.error.message.includes(oldUrl.replace('http://', '')), result.error.message);
-      for (const connection of (gone.device() as any).connections) assert.ok(result.error.message.includes(connection.uri), `${connection.uri} in ${result.error.message}`);
+      for (const connection of (gone.device() as any).connections)
+        assert.ok(result.error.message.includes(connection.uri), `${connection.uri} in ${result.error.message}`);
       assert.ok(!result.error.message.includes(ACCOUNT_TOKEN));
     });
   });

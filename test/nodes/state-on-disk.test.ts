@@ -50,7 +50,10 @@ describe('plex-poll-token with store on, when the state cannot be written', () =
   }
 
   async function newPin(clientIdentifier: string): Promise<number> {
-    const response = await fetch(`${standIn.url}/api/v2/pins`, { method: 'POST', headers: { 'X-Plex-Client-Identifier': clientIdentifier, Accept: 'application/json' } });
+    const response = await fetch(`${standIn.url}/api/v2/pins`, {
+      method: 'POST',
+      headers: { 'X-Plex-Client-Identifier': clientIdentifier, Accept: 'application/json' },
+    });
     return ((await response.json()) as { id: number }).id;
   }
 
@@ -90,7 +93,11 @@ describe('plex-poll-token with store on, when the state cannot be written', () =
     fs.symlinkSync('/dev/full', path.join(stateDir, `state.sealed.json.${process.pid}.tmp`));
     await loadIn(dir);
     await approvedDespiteTheDisk();
-    assert.deepEqual(fs.readdirSync(stateDir).filter((file) => file.endsWith('.tmp')), [], 'the failed temporary file is removed');
+    assert.deepEqual(
+      fs.readdirSync(stateDir).filter((file) => file.endsWith('.tmp')),
+      [],
+      'the failed temporary file is removed',
+    );
 
     await advance(RETRY_WAIT_MS);
     assert.ok(fs.existsSync(path.join(stateDir, 'state.sealed.json')), 'written on a later try');

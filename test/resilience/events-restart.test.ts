@@ -22,9 +22,33 @@ function flows(standInUrl: string): unknown[] {
   ];
   return [
     { id: 'tab', type: 'tab', label: 'events' },
-    { id: 'acct', type: 'plex-account', name: 'events', clientIdentifier: 'events-restart', product: 'Node-RED', deviceName: 'events', plexTvUrl: standInUrl, credentials: { token: ACCOUNT_TOKEN } },
+    {
+      id: 'acct',
+      type: 'plex-account',
+      name: 'events',
+      clientIdentifier: 'events-restart',
+      product: 'Node-RED',
+      deviceName: 'events',
+      plexTvUrl: standInUrl,
+      credentials: { token: ACCOUNT_TOKEN },
+    },
     { id: 'srv', type: 'plex-server', name: 'restarting', url: standInUrl, account: 'acct', tls: '' },
-    { id: 'events', type: 'plex-events', z: 'tab', name: 'living room', server: 'srv', events: 'playback', users: '', players: '', libraries: '', types: '', progress: 0, x: 150, y: 100, wires: [['event']] },
+    {
+      id: 'events',
+      type: 'plex-events',
+      z: 'tab',
+      name: 'living room',
+      server: 'srv',
+      events: 'playback',
+      users: '',
+      players: '',
+      libraries: '',
+      types: '',
+      progress: 0,
+      x: 150,
+      y: 100,
+      wires: [['event']],
+    },
     ...report('event', '"EVENT " & topic & " " & payload.title & " " & payload.user.title', 100),
     { id: 'catch', type: 'catch', z: 'tab', scope: null, uncaught: false, x: 150, y: 200, wires: [['caught']] },
     ...report('caught', '"CAUGHT " & error.message', 200),
@@ -58,12 +82,21 @@ describe('plex-events in a real node-red, across a server restart', () => {
 
     const from = nodeRed.output().length;
     const restarted = standIn.restart(2000);
-    await waitForLog(nodeRed, /\[warn\] \[plex-events:living room\] The Plex server's notifications are not connected: .*\((PLEX_UNREACHABLE)\); trying again in \d+ s/, 10_000, from);
+    await waitForLog(
+      nodeRed,
+      /\[warn\] \[plex-events:living room\] The Plex server's notifications are not connected: .*\((PLEX_UNREACHABLE)\); trying again in \d+ s/,
+      10_000,
+      from,
+    );
     standIn.playback.stop(session.sessionKey); // while nothing answers
     await restarted;
     await waitForLog(nodeRed, /EVENT stopped Big Buck Bunny Alex/, 30_000, from);
     const afterRestart = nodeRed.output().slice(from);
-    assert.equal(afterRestart.match(/\[plex-events:living room\] The Plex server's notifications are not connected/g)?.length, 1, 'one warning for the outage, not one per try');
+    assert.equal(
+      afterRestart.match(/\[plex-events:living room\] The Plex server's notifications are not connected/g)?.length,
+      1,
+      'one warning for the outage, not one per try',
+    );
     assert.equal(afterRestart.match(/EVENT /g)?.length, 1, 'the movie reported once');
 
     const refusedFrom = nodeRed.output().length;

@@ -19,22 +19,67 @@ import { delay } from '../support';
 const SECRET = 'jwt restart secret';
 
 function flows(standInUrl: string): unknown[] {
-  const log = (id: string, x: number, y: number) => ({ id, type: 'debug', z: 'tab', active: true, tosidebar: false, console: true, complete: 'payload', targetType: 'msg', x, y, wires: [] });
+  const log = (id: string, x: number, y: number) => ({
+    id,
+    type: 'debug',
+    z: 'tab',
+    active: true,
+    tosidebar: false,
+    console: true,
+    complete: 'payload',
+    targetType: 'msg',
+    x,
+    y,
+    wires: [],
+  });
   return [
     { id: 'tab', type: 'tab', label: 'jwt' },
-    { id: 'acct', type: 'plex-account', name: 'jwt', clientIdentifier: 'jwt-restart-client', product: 'Node-RED', deviceName: 'jwt', plexTvUrl: standInUrl, auth: 'jwt' },
+    {
+      id: 'acct',
+      type: 'plex-account',
+      name: 'jwt',
+      clientIdentifier: 'jwt-restart-client',
+      product: 'Node-RED',
+      deviceName: 'jwt',
+      plexTvUrl: standInUrl,
+      auth: 'jwt',
+    },
     { id: 'srv', type: 'plex-server', name: 'server', url: standInUrl, account: 'acct', tls: '' },
     { id: 'signin', type: 'inject', z: 'tab', props: [{ p: 'payload' }], payload: '', payloadType: 'date', x: 100, y: 100, wires: [['pin']] },
     { id: 'pin', type: 'plex-pin', z: 'tab', account: 'acct', strong: true, forwardUrl: '', x: 300, y: 100, wires: [['poll']] },
     { id: 'poll', type: 'plex-poll-token', z: 'tab', account: 'acct', interval: 1, timeout: 0, store: true, x: 500, y: 100, wires: [['signed'], []] },
-    { id: 'signed', type: 'change', z: 'tab', rules: [{ t: 'set', p: 'payload', pt: 'msg', to: '"SIGNED-IN " & $string(payload.stored)', tot: 'jsonata' }], x: 700, y: 100, wires: [['signed-log']] },
+    {
+      id: 'signed',
+      type: 'change',
+      z: 'tab',
+      rules: [{ t: 'set', p: 'payload', pt: 'msg', to: '"SIGNED-IN " & $string(payload.stored)', tot: 'jsonata' }],
+      x: 700,
+      y: 100,
+      wires: [['signed-log']],
+    },
     log('signed-log', 900, 100),
     { id: 'go', type: 'inject', z: 'tab', props: [{ p: 'payload' }], payload: '', payloadType: 'date', x: 100, y: 200, wires: [['tt']] },
     { id: 'tt', type: 'plex-transient-token', z: 'tab', server: 'srv', x: 300, y: 200, wires: [['ok']] },
-    { id: 'ok', type: 'change', z: 'tab', rules: [{ t: 'set', p: 'payload', pt: 'msg', to: '"TRANSIENT " & $substring(payload.token, 0, 10)', tot: 'jsonata' }], x: 500, y: 200, wires: [['ok-log']] },
+    {
+      id: 'ok',
+      type: 'change',
+      z: 'tab',
+      rules: [{ t: 'set', p: 'payload', pt: 'msg', to: '"TRANSIENT " & $substring(payload.token, 0, 10)', tot: 'jsonata' }],
+      x: 500,
+      y: 200,
+      wires: [['ok-log']],
+    },
     log('ok-log', 700, 200),
     { id: 'catch', type: 'catch', z: 'tab', scope: null, uncaught: false, x: 100, y: 300, wires: [['caught']] },
-    { id: 'caught', type: 'change', z: 'tab', rules: [{ t: 'set', p: 'payload', pt: 'msg', to: '"CAUGHT " & error.message', tot: 'jsonata' }], x: 300, y: 300, wires: [['caught-log']] },
+    {
+      id: 'caught',
+      type: 'change',
+      z: 'tab',
+      rules: [{ t: 'set', p: 'payload', pt: 'msg', to: '"CAUGHT " & error.message', tot: 'jsonata' }],
+      x: 300,
+      y: 300,
+      wires: [['caught-log']],
+    },
     log('caught-log', 500, 300),
   ];
 }
@@ -87,7 +132,7 @@ describe('an account with a key device in a real node-red, across a restart', ()
     const classic = await call();
     assert.ok(!standIn.plexJwts.has(classic), 'the server gets the classic token');
     const [firstJwt, firstIssued] = [...standIn.plexJwts.entries()][0];
-    assert.notEqual(firstIssued.clientIdentifier, 'jwt-restart-client', 'the JWT is the key device\'s');
+    assert.notEqual(firstIssued.clientIdentifier, 'jwt-restart-client', "the JWT is the key device's");
 
     await nodeRed.stop();
     // No Deploy since the sign-in: the token, the key and the JWT live only in the sealed runtime state.

@@ -42,7 +42,10 @@ describe('a real node-red restarted or redeployed while a PIN is polled', () => 
     const id = await newPin();
     await nodeRed.stop();
     const token = standIn.approve(id); // approved while Node-RED is down
-    for (const file of fs.readdirSync(userDir, { recursive: true }).map(String).filter((f) => !f.includes('node_modules'))) {
+    for (const file of fs
+      .readdirSync(userDir, { recursive: true })
+      .map(String)
+      .filter((f) => !f.includes('node_modules'))) {
       const full = path.join(userDir, file);
       if (fs.statSync(full).isFile()) assert.ok(!fs.readFileSync(full).includes(token), `${file} holds no token`);
     }
@@ -94,7 +97,10 @@ describe('redeploying while 50 PINs are polled', () => {
       return process.memoryUsage().heapUsed;
     };
     const newPin = async () => {
-      const response = await fetch(`${standIn.url}/api/v2/pins`, { method: 'POST', headers: { 'X-Plex-Client-Identifier': 'redeploy', Accept: 'application/json' } });
+      const response = await fetch(`${standIn.url}/api/v2/pins`, {
+        method: 'POST',
+        headers: { 'X-Plex-Client-Identifier': 'redeploy', Accept: 'application/json' },
+      });
       return ((await response.json()) as { id: number }).id;
     };
     // A first round loads what loads once (modules, the HTTP client, the validators): not a leak.

@@ -30,3 +30,31 @@ export function callAdmin<Pattern extends string, Body, Answer>(
     );
   });
 }
+
+/**
+ * One open dialog's calls: an answer that comes after the dialog closed is dropped, because the
+ * next dialog has elements with the same ids (a late answer would fill in another node's dialog).
+ */
+export class DialogCalls {
+  private open = true;
+
+  close(): void {
+    this.open = false;
+  }
+
+  get isOpen(): boolean {
+    return this.open;
+  }
+
+  /** Hands the call's answer or refusal on, while the dialog is open. */
+  ask<Answer>(call: Promise<Answer>, onAnswer: (answer: Answer) => void, onRefusal: (refusal: AdminRefusal) => void = () => undefined): void {
+    call.then(
+      (answer) => {
+        if (this.open) onAnswer(answer);
+      },
+      (refusal: AdminRefusal) => {
+        if (this.open) onRefusal(refusal);
+      },
+    );
+  }
+}

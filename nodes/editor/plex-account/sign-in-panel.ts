@@ -6,7 +6,7 @@
  */
 import { formatMoment, formatTimeLeft } from '../../../src/shared/time';
 import { adminRoutes, type AccountState, type SignInBody, type SignInStarted } from '../../admin/contract';
-import { callAdmin, type AdminRefusal } from '../lib/admin';
+import { callAdmin, DialogCalls, type AdminRefusal } from '../lib/admin';
 import { _ } from './texts';
 
 /** How often the dialog asks the runtime whether the PIN was approved, or the Plex JWT set up. */
@@ -30,8 +30,23 @@ export class SignInPanel {
   private pollTimer?: number;
   private tickTimer?: number;
   private stateTimer?: number;
+  /**
+   * Counts the sign-ins asked for, cancelled and the dialog's close: a PIN plex.tv gives after
+   * its sign-in was cancelled (or its dialog closed) is ended, not shown.
+   */
+  private attempt = 0;
+  /** plex.tv is being asked for the PINs of a sign-in: Cancel ends it before it shows. */
+  private askingForPin = false;
+  private readonly calls = new DialogCalls();
 
   constructor(private readonly accountId: string) {}
+
+  /** The dialog closes: the sign-in under way ends, its timers stop, late answers are dropped. */
+  close(): void {
+    this.cancel();
+    this.stop();
+    this.calls.close();
+  }
 
   /** Shows the state the editor knows (a token was deployed), then asks the runtime for the state of now. */
   load(hasToken: boolean): void {
@@ -40,71 +55,103 @@ export class SignInPanel {
   }
 
   start(): void {
+    const attempt = ++this.attempt;
+    this.askingForPin = true;
     this.busy(true);
     $('#plex-account-signin-deploy').hide();
     this.show(_('signin.requesting'), '', true);
-    callAdmin(adminRoutes.startSignIn, { id: this.accountId }, this.signInBody()).then((started) => {
-      this.signIn = started;
-      $('#plex-account-signin-link').attr('href', started.authUrl);
-      // No QR code when the sign-in link is too long for one: the link and the code remain.
-      $('#plex-account-signin-qr').attr('src', started.qrSvg ?? '').toggle(Boolean(started.qrSvg));
-      $('#plex-account-signin-scan').toggle(Boolean(started.qrSvg));
-      if (started.code && started.linkUrl) {
-        $('#plex-account-signin-code-text').text(_('signin.code', { url: started.linkUrl.replace(/^https:\/\//, '') }));
-        $('#plex-account-signin-code').text(started.code);
-      }
-      $('#plex-account-signin-codebox').toggle(Boolean(started.code));
-      $('#plex-account-signin-nocode').toggle(!started.code);
-      $('#plex-account-signin-pin').show();
-      this.show(_('signin.waiting'));
-      this.tick();
-      this.tickTimer = window.setInterval(() => this.tick(), 1000);
-      this.pollTimer = window.setTimeout(() => this.poll(), POLL_MS);
-    }, (refusal: AdminRefusal) => this.finish(this.failure(refusal), 'error'));
+    callAdmin(adminRoutes.startSignIn, { id: this.accountId }, this.signInBody()).then(
+      (started) => {
+        if (attempt !== this.attempt) return this.endInRuntime(started.pinId);
+        this.askingForPin = false;
+        this.signIn = started;
+        $('#plex-account-signin-link').attr('href', started.authUrl);
+        // No QR code when the sign-in link is too long for one: the link and the code remain.
+        $('#plex-account-signin-qr')
+          .attr('src', started.qrSvg ?? '')
+          .toggle(Boolean(started.qrSvg));
+        $('#plex-account-signin-scan').toggle(Boolean(started.qrSvg));
+        if (started.code && started.linkUrl) {
+          $('#plex-account-signin-code-text').text(_('signin.code', { url: started.linkUrl.replace(/^https:\/\//, '') }));
+          $('#plex-account-signin-code').text(started.code);
+        }
+        $('#plex-account-signin-codebox').toggle(Boolean(started.code));
+        $('#plex-account-signin-nocode').toggle(!started.code);
+        $('#plex-account-signin-pin').show();
+        this.show(_('signin.waiting'));
+        this.tick();
+        this.tickTimer = window.setInterval(() => this.tick(), 1000);
+        this.pollTimer = window.setTimeout(() => this.poll(), POLL_MS);
+      },
+      (refusal: AdminRefusal) => {
+        if (attempt !== this.attempt) return;
+        this.askingForPin = false;
+        this.finish(this.failure(refusal), 'error');
+      },
+    );
   }
 
-  /** Ends the sign-in under way, in the dialog and in the runtime. */
+  /** Ends the sign-in under way (or the one plex.tv is still asked for), in the dialog and in the runtime. */
   cancel(text?: string): void {
-    if (!this.signIn) return;
-    const pinId = this.signIn.pinId;
+    if (!this.calls.isOpen) return;
+    if (!this.signIn && !this.askingForPin) return;
+    this.attempt++;
+    this.askingForPin = false;
+    const pinId = this.signIn?.pinId;
     this.finish(text ?? _('signin.cancelled'), text ? 'error' : '');
+    if (pinId !== undefined) this.endInRuntime(pinId);
+  }
+
+  private endInRuntime(pinId: SignInStarted['pinId']): void {
     callAdmin(adminRoutes.cancelSignIn, { id: this.accountId, pinId }).catch(() => undefined /* ended in the runtime already */);
   }
 
   check(): void {
     this.show(_('signin.checking'), '', true);
-    callAdmin(adminRoutes.checkToken, { id: this.accountId }).then((answer) => {
-      if (answer.state === 'valid') this.show(_('signin.valid', { username: answer.username }), 'ok');
-      else if (answer.state === 'revoked') this.show(_('signin.revoked'), 'error');
-      else if (answer.state === 'unreachable') this.show(_('signin.unreachable', { message: answer.message }), 'error');
-      else this.showSignedIn(false);
-      this.refreshState({ keepStatus: true }); // the check's own words stay; the last-check line follows
-    }, (refusal: AdminRefusal) => this.show(this.failure(refusal), 'error'));
+    this.calls.ask(
+      callAdmin(adminRoutes.checkToken, { id: this.accountId }),
+      (answer) => {
+        if (answer.state === 'valid') this.show(_('signin.valid', { username: answer.username }), 'ok');
+        else if (answer.state === 'revoked') this.show(_('signin.revoked'), 'error');
+        else if (answer.state === 'unreachable') this.show(_('signin.unreachable', { message: answer.message }), 'error');
+        else this.showSignedIn(false);
+        this.refreshState({ keepStatus: true }); // the check's own words stay; the last-check line follows
+      },
+      (refusal: AdminRefusal) => this.show(this.failure(refusal), 'error'),
+    );
   }
 
   /** Sets up the Plex JWT now (Move to JWT, Try again): the standard token keeps working, so nothing to confirm. */
   moveToJwt(): void {
     this.show(_('signin.moving'), '', true);
-    callAdmin(adminRoutes.moveToJwt, { id: this.accountId }, { jwtClientIdentifier: inputValue('jwtClientIdentifier') || undefined }).then((state) => {
-      this.show(_('signin.moved'), 'ok'); // which says to Deploy: the hint below would say it twice
-      $('#plex-account-signin-deploy').hide();
-      $('#node-config-input-auth').val('jwt');
-      this.showKeyDevice(state);
-      this.markChanged();
-    }, (refusal: AdminRefusal) => {
-      this.show(this.failure(refusal), 'error');
-      this.refreshState({ keepStatus: true });
-    });
+    this.calls.ask(
+      callAdmin(adminRoutes.moveToJwt, { id: this.accountId }, { jwtClientIdentifier: inputValue('jwtClientIdentifier') || undefined }),
+      (state) => {
+        this.show(_('signin.moved'), 'ok'); // which says to Deploy: the hint below would say it twice
+        $('#plex-account-signin-deploy').hide();
+        $('#node-config-input-auth').val('jwt');
+        this.showKeyDevice(state);
+        this.markChanged();
+      },
+      (refusal: AdminRefusal) => {
+        this.show(this.failure(refusal), 'error');
+        this.refreshState({ keepStatus: true });
+      },
+    );
   }
 
   /** Back to Standard: forgets the Plex JWT; the standard token goes on. */
   backToStandard(): void {
-    callAdmin(adminRoutes.backToStandard, { id: this.accountId }).then((state) => {
-      this.show(_('signin.backed'), 'ok');
-      $('#node-config-input-auth').val('token');
-      this.showKeyDevice(state);
-      this.markChanged();
-    }, (refusal: AdminRefusal) => this.show(this.failure(refusal), 'error'));
+    this.calls.ask(
+      callAdmin(adminRoutes.backToStandard, { id: this.accountId }),
+      (state) => {
+        this.show(_('signin.backed'), 'ok');
+        $('#node-config-input-auth').val('token');
+        this.showKeyDevice(state);
+        this.markChanged();
+      },
+      (refusal: AdminRefusal) => this.show(this.failure(refusal), 'error'),
+    );
   }
 
   /** Sign out asks first: the token cannot be had back without a new sign-in. */
@@ -115,47 +162,60 @@ export class SignInPanel {
 
   signOut(): void {
     this.askSignOut(false);
-    callAdmin(adminRoutes.signOut, { id: this.accountId }).then((state) => {
-      this.showSignedIn(false);
-      this.show(_('signin.forgotten'));
-      this.showLastCheck(null);
-      this.showKeyDevice(state);
-      this.markChanged();
-    }, (refusal: AdminRefusal) => this.show(this.failure(refusal), 'error'));
+    this.calls.ask(
+      callAdmin(adminRoutes.signOut, { id: this.accountId }),
+      (state) => {
+        this.showSignedIn(false);
+        this.show(_('signin.forgotten'));
+        this.showLastCheck(null);
+        this.showKeyDevice(state);
+        this.markChanged();
+      },
+      (refusal: AdminRefusal) => this.show(this.failure(refusal), 'error'),
+    );
   }
 
   private signInBody(): SignInBody {
-    return { clientIdentifier: inputValue('clientIdentifier'), product: inputValue('product'), deviceName: inputValue('deviceName'), plexTvUrl: inputValue('plexTvUrl') };
+    return {
+      clientIdentifier: inputValue('clientIdentifier'),
+      product: inputValue('product'),
+      deviceName: inputValue('deviceName'),
+      plexTvUrl: inputValue('plexTvUrl'),
+    };
   }
 
   private poll(): void {
     const pinId = this.signIn?.pinId;
     if (pinId === undefined) return;
     const current = () => this.signIn?.pinId === pinId;
-    callAdmin(adminRoutes.signInProgress, { id: this.accountId, pinId }).then((progress) => {
-      if (!current()) return;
-      switch (progress.state) {
-        case 'waiting':
-          this.pollTimer = window.setTimeout(() => this.poll(), POLL_MS);
-          return;
-        case 'approved':
-          this.finish(progress.username ? _('signin.signed-in-as', { username: progress.username }) : (progress.message ?? _('signin.signed-in')), 'ok');
-          $('#plex-account-signin-deploy').show();
-          $('#plex-account-signout, #plex-account-check').show();
-          this.showLastCheck(null);
-          this.markChanged();
-          this.refreshState({ keepStatus: true });
-          return;
-        case 'failed':
-          return this.finish(_('signin.failed', { message: progress.message ?? '' }), 'error');
-        case 'expired':
-          return this.finish(_('signin.expired'), 'error');
-        case 'cancelled':
-          return this.finish(_('signin.cancelled'), '');
-      }
-    }, (refusal: AdminRefusal) => {
-      if (current()) this.finish(this.failure(refusal), 'error');
-    });
+    this.calls.ask(
+      callAdmin(adminRoutes.signInProgress, { id: this.accountId, pinId }),
+      (progress) => {
+        if (!current()) return;
+        switch (progress.state) {
+          case 'waiting':
+            this.pollTimer = window.setTimeout(() => this.poll(), POLL_MS);
+            return;
+          case 'approved':
+            this.finish(progress.username ? _('signin.signed-in-as', { username: progress.username }) : (progress.message ?? _('signin.signed-in')), 'ok');
+            $('#plex-account-signin-deploy').show();
+            $('#plex-account-signout, #plex-account-check').show();
+            this.showLastCheck(null);
+            this.markChanged();
+            this.refreshState({ keepStatus: true });
+            return;
+          case 'failed':
+            return this.finish(_('signin.failed', { message: progress.message ?? '' }), 'error');
+          case 'expired':
+            return this.finish(_('signin.expired'), 'error');
+          case 'cancelled':
+            return this.finish(_('signin.cancelled'), '');
+        }
+      },
+      (refusal: AdminRefusal) => {
+        if (current()) this.finish(this.failure(refusal), 'error');
+      },
+    );
   }
 
   /** Each way to approve counts down to its own PIN's expiry; the sign-in ends when both have expired. */
@@ -192,7 +252,10 @@ export class SignInPanel {
   }
 
   private show(text: string, look: Look = '', working = false): void {
-    const $status = $('#plex-account-signin-status').removeClass('plex-ok plex-error').addClass(look ? `plex-${look}` : '').empty();
+    const $status = $('#plex-account-signin-status')
+      .removeClass('plex-ok plex-error')
+      .addClass(look ? `plex-${look}` : '')
+      .empty();
     if (working) $('<i class="fa fa-spinner fa-spin plex-account-signin-spinner" aria-hidden="true"></i>').appendTo($status);
     $('<span>').text(text).appendTo($status);
   }
@@ -241,7 +304,8 @@ export class SignInPanel {
     $('#plex-account-move-jwt').toggle(device?.state === 'none');
     $('#plex-account-retry-jwt').toggle(device?.state === 'failed');
     $('#plex-account-back-standard').toggle(device?.state === 'ready' || device?.state === 'failed');
-    if (device?.clientIdentifier && inputValue('jwtClientIdentifier') !== device.clientIdentifier) $('#node-config-input-jwtClientIdentifier').val(device.clientIdentifier);
+    if (device?.clientIdentifier && inputValue('jwtClientIdentifier') !== device.clientIdentifier)
+      $('#node-config-input-jwtClientIdentifier').val(device.clientIdentifier);
     // The runtime sets it up in a few seconds after a sign-in: look again until it is there or failed.
     window.clearTimeout(this.stateTimer);
     if (device?.state === 'setting-up') this.stateTimer = window.setTimeout(() => this.refreshState({ keepStatus: true }), POLL_MS);
@@ -253,11 +317,15 @@ export class SignInPanel {
 
   /** What the runtime knows now: signed in, the token refused ("sign-in needed"), its kind, the last check. */
   private refreshState({ keepStatus = false } = {}): void {
-    callAdmin(adminRoutes.accountState, { id: this.accountId }).then((state) => {
-      if (!keepStatus) this.showSignedIn(state.signedIn, state.signInNeeded);
-      this.showKeyDevice(state);
-      this.showLastCheck(state.lastCheck);
-      if (state.signInNeeded && !this.signIn) $('#plex-account-signin').trigger('focus');
-    }, () => undefined /* keep what the editor knows */);
+    this.calls.ask(
+      callAdmin(adminRoutes.accountState, { id: this.accountId }),
+      (state) => {
+        if (!keepStatus) this.showSignedIn(state.signedIn, state.signInNeeded);
+        this.showKeyDevice(state);
+        this.showLastCheck(state.lastCheck);
+        if (state.signInNeeded && !this.signIn) $('#plex-account-signin').trigger('focus');
+      },
+      () => undefined /* keep what the editor knows */,
+    );
   }
 }
