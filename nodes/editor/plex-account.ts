@@ -92,6 +92,13 @@ RED.nodes.registerType('plex-account', {
     $('#plex-account-signout').on('click', () => panel.askSignOut(true));
     $('#plex-account-signout-no').on('click', () => panel.askSignOut(false));
     $('#plex-account-signout-yes').on('click', () => panel.signOut());
+    $('#plex-account-link-button').on('click', () => panel.linkCode());
+    $('#plex-account-link-code').on('keydown', (event) => {
+      if (event.key === 'Enter') {
+        event.preventDefault(); // not the dialog's Done
+        panel.linkCode();
+      }
+    });
     panel.load(Boolean(node.credentials?.has_token));
   },
   oneditsave(this: AccountNode) {

@@ -20,9 +20,9 @@ const languages = [
     locale: 'en-US',
     auth: ['Standard', 'Plex JWT (plex.tv only; servers keep the standard token)'],
     requesting: 'Asking plex.tv for a PIN…',
-    linkExpires: /^The link and the QR code expire in (29:5\d|30:00)$/,
-    codeExpires: /^The code expires in (14:5\d|15:00)$/,
-    linkLater: /^The link and the QR code expire in 14:(4\d|50)$/,
+    linkExpires: /^The link and the QR code expire in (29:[0-5]\d|30:00)$/,
+    codeExpires: /^The code expires in (14:[0-5]\d|15:00)$/,
+    linkLater: /^The link and the QR code expire in (14:[0-4]\d|14:50|13:5\d)$/,
     codeExpired: 'This code has expired: use the link or the QR code.',
     expired: 'The PIN expired before it was approved. Try again.',
     cancelled: 'Sign-in cancelled.',
@@ -30,6 +30,8 @@ const languages = [
     valid: 'Token is valid: signed in as',
     confirm: /^Sign out\? Node-RED forgets this account's token/,
     signedOut: /^Signed out\./,
+    linkFailed: 'Could not link:',
+    linked: (code: string) => `Linked ${code}: the TV or app signs in now.`,
     notice: /The Plex account “Watched” needs a new sign-in: plex\.tv or a server refused its token\./,
     open: 'Sign in',
     signInNeeded: /^Sign-in needed/,
@@ -38,9 +40,9 @@ const languages = [
     locale: 'de-DE',
     auth: ['Standard', 'Plex-JWT (nur plex.tv; Server behalten das Standard-Token)'],
     requesting: 'Frage plex.tv nach einer PIN…',
-    linkExpires: /^Link und QR-Code laufen ab in (29:5\d|30:00)$/,
-    codeExpires: /^Der Code läuft ab in (14:5\d|15:00)$/,
-    linkLater: /^Link und QR-Code laufen ab in 14:(4\d|50)$/,
+    linkExpires: /^Link und QR-Code laufen ab in (29:[0-5]\d|30:00)$/,
+    codeExpires: /^Der Code läuft ab in (14:[0-5]\d|15:00)$/,
+    linkLater: /^Link und QR-Code laufen ab in (14:[0-4]\d|14:50|13:5\d)$/,
     codeExpired: 'Dieser Code ist abgelaufen: nutze den Link oder den QR-Code.',
     expired: 'Die PIN ist abgelaufen, bevor sie bestätigt wurde. Versuche es erneut.',
     cancelled: 'Anmeldung abgebrochen.',
@@ -48,6 +50,8 @@ const languages = [
     valid: 'Token ist gültig: angemeldet als',
     confirm: /^Abmelden\? Node-RED vergisst das Token dieses Kontos/,
     signedOut: /^Abgemeldet\./,
+    linkFailed: 'Verknüpfen fehlgeschlagen:',
+    linked: (code: string) => `${code} verknüpft: der Fernseher oder die App meldet sich jetzt an.`,
     notice: /Das Plex-Konto „Watched“ braucht eine neue Anmeldung: plex\.tv oder ein Server hat sein Token abgelehnt\./,
     open: 'Anmelden',
     signInNeeded: /^Anmeldung nötig/,
@@ -205,6 +209,19 @@ describe('the plex-account dialog in headless Chromium, in English and German', 
       await page.click('#plex-account-check');
       await waitForText(page, '#plex-account-signin-status', `${language.valid} ${username}`);
       await assertTextsFilled(page, `${language.locale} checked`);
+
+      // Link a TV's code from the same dialog: an unknown code is refused in words, the TV's own signs it in.
+      const tv = standIn.newPin({ clientIdentifier: `tv-${language.locale}`, product: 'Plex for LG', strong: false });
+      const unknown = ['ZZZ9', 'ZZZ8'].find((code) => ![...standIn.pins.values()].some((pin) => pin.code === code))!;
+      await page.fill('#plex-account-link-code', unknown);
+      await page.click('#plex-account-link-button');
+      await waitForText(page, '#plex-account-link-status', new RegExp(`^${language.linkFailed} Code ${unknown} is unknown or expired`));
+      await page.fill('#plex-account-link-code', tv.code.toLowerCase());
+      await page.press('#plex-account-link-code', 'Enter');
+      await waitForText(page, '#plex-account-link-status', `${language.linked(tv.code)}`);
+      assert.ok(tv.authToken, "the TV's PIN carries the account's token");
+      assert.equal(await page.isVisible('.red-ui-tray'), true, 'Enter in the code field links, it does not close the dialog');
+      await assertTextsFilled(page, `${language.locale} code linked`);
 
       await page.click('#plex-account-signout');
       await page.waitForSelector('#plex-account-signout-confirm', { state: 'visible' });

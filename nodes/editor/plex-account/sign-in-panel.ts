@@ -154,6 +154,22 @@ export class SignInPanel {
     );
   }
 
+  /** Links the code a TV or app shows, as this account (what plex.tv/link does), with the token the runtime holds. */
+  linkCode(): void {
+    const code = String($('#plex-account-link-code').val() ?? '').trim();
+    const $status = $('#plex-account-link-status').removeClass('plex-ok plex-error');
+    if (!code) return void $status.text(_('link.empty')).addClass('plex-error');
+    $status.text(_('link.linking'));
+    this.calls.ask(
+      callAdmin(adminRoutes.linkCode, { id: this.accountId }, { code }),
+      (linked) => {
+        $status.text(_('link.linked', { code: linked.code })).addClass('plex-ok');
+        $('#plex-account-link-code').val('');
+      },
+      (refusal: AdminRefusal) => $status.text(_('link.failed', { message: refusal.message ?? _('signin.no-answer') })).addClass('plex-error'),
+    );
+  }
+
   /** Sign out asks first: the token cannot be had back without a new sign-in. */
   askSignOut(asking: boolean): void {
     $('#plex-account-signout-confirm').toggle(asking);
@@ -199,7 +215,7 @@ export class SignInPanel {
           case 'approved':
             this.finish(progress.username ? _('signin.signed-in-as', { username: progress.username }) : (progress.message ?? _('signin.signed-in')), 'ok');
             $('#plex-account-signin-deploy').show();
-            $('#plex-account-signout, #plex-account-check').show();
+            $('#plex-account-signout, #plex-account-check, #plex-account-link').show();
             this.showLastCheck(null);
             this.markChanged();
             this.refreshState({ keepStatus: true });
@@ -280,7 +296,7 @@ export class SignInPanel {
   }
 
   private showSignedIn(signedIn: boolean, signInNeeded = false): void {
-    $('#plex-account-signout, #plex-account-check').toggle(signedIn);
+    $('#plex-account-signout, #plex-account-check, #plex-account-link').toggle(signedIn);
     if (!signedIn) this.askSignOut(false);
     if (this.signIn) return;
     if (signInNeeded) this.show(_('signin.sign-in-needed'), 'error');
