@@ -348,4 +348,37 @@ describe('the editor in headless Chromium: palette, dialogs, sign-in with Plex, 
     await page.click('#node-config-dialog-cancel');
     await page.click('#node-dialog-cancel');
   });
+
+  it('lays out every example with room between its nodes, as the Import menu adds it', async () => {
+    await page.waitForSelector('.red-ui-tray', { state: 'detached' });
+    for (const file of fs.readdirSync(path.join(repoRoot, 'examples'))) {
+      const flows = JSON.parse(fs.readFileSync(path.join(repoRoot, 'examples', file), 'utf8'));
+      // The editor sizes each node by its label once its tab shows: the sizes are the editor's own.
+      const crowded = await page.evaluate(async (nodes) => {
+        const RED = (window as any).RED;
+        RED.view.importNodes(nodes, { generateIds: true });
+        const label = nodes.find((node: any) => node.type === 'tab').label;
+        let tab = '';
+        RED.nodes.eachWorkspace((workspace: any) => {
+          if (workspace.label === label) tab = workspace.id;
+        });
+        RED.workspaces.show(tab);
+        RED.view.redraw(true);
+        await new Promise((resolve) => requestAnimationFrame(resolve));
+        const shown: Array<{ name: string; x: number; y: number; w: number; h: number }> = [];
+        RED.nodes.eachNode((node: any) => {
+          if (node.z === tab) shown.push({ name: node.name || node.type, x: node.x, y: node.y, w: node.w, h: node.h });
+        });
+        const tooClose: string[] = [];
+        for (const [index, a] of shown.entries()) {
+          for (const b of shown.slice(index + 1)) {
+            // Centres closer than the half widths plus room for a wire's ends (20 px), or the half heights plus 10 px.
+            if (Math.abs(a.x - b.x) < (a.w + b.w) / 2 + 20 && Math.abs(a.y - b.y) < (a.h + b.h) / 2 + 10) tooClose.push(`${a.name} / ${b.name}`);
+          }
+        }
+        return tooClose;
+      }, flows);
+      assert.deepEqual(crowded, [], `${file}: nodes too close`);
+    }
+  });
 });
