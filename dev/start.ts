@@ -96,7 +96,7 @@ async function main(): Promise<void> {
       `Demo: open "My Plex account" and press Sign in with Plex (or press "make a PIN"), then approve at ${standIn.url}/demo (the stand-in for plex.tv).\n`,
     );
     process.stdout.write(`The same page revokes a token (watch "sign in again", then mend it) and makes the servers take Plex JWTs.\n`);
-    process.stdout.write(`Once signed in, link the code of the TV at ${standIn.url}/demo/tv with the "Link a TV's code" flow.\n`);
+    process.stdout.write(`Once signed in, link the code of the TV at ${standIn.url}/demo/tv with the "Link a TV's code" flow or the account's dialog.\n`);
     process.stdout.write(`Play, pause and stop on the server's players at ${standIn.url}/demo/player: the "Plex lights" flow hears it.\n`);
   }
   process.stdout.write('Press Ctrl-C to stop.\n');

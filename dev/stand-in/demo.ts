@@ -187,7 +187,7 @@ function tvPage(standIn: PlexStandIn, pin: StandInPin): string {
     ? `<p class="ok">Linked to ${escapeHtml(account?.username ?? 'an account')}.</p>`
     : now >= pin.expiresAt
       ? '<p>The code expired. <a href="/demo/tv">Show a new one</a>.</p>'
-      : `<p>Waiting to be linked: send <code>${escapeHtml(pin.code)}</code> to a plex-link-code node (${Math.round((pin.expiresAt - now) / 1000)} s left).</p>`;
+      : `<p>Waiting to be linked: send <code>${escapeHtml(pin.code)}</code> to a plex-link-code node, or type it under "Link a TV's code" in the account's dialog (${Math.round((pin.expiresAt - now) / 1000)} s left).</p>`;
   const refresh = pin.authToken || now >= pin.expiresAt ? '' : '<meta http-equiv="refresh" content="2">';
   return `<!doctype html><html><head><meta charset="utf-8"><title>Plex stand-in: a TV to link</title>${refresh}
 <style>body{font-family:sans-serif;margin:2em}.code{font-size:4em;letter-spacing:.2em;font-family:monospace}.ok{color:green}</style></head>
