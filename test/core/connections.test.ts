@@ -1,15 +1,12 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { firstAnswering, rankConnections, serversOf, publicServer, PlexError, MAX_PROBES_IN_FLIGHT, type ServerConnection } from '../../src/core';
 import { serve, answer, plexErrorOf, type Loopback } from './loopback';
+import { selfSignedCertificate } from '../self-signed';
 
 const identity = { clientIdentifier: 'ranking-test', product: 'Node-RED', deviceName: 'test' };
 const SERVER_ID = 'a1b2c3d4e5f6';
@@ -230,31 +227,8 @@ describe('racing a long list of connections', () => {
 });
 
 describe('racing over https', () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'plex-race-tls-'));
-  const keyFile = path.join(dir, 'key.pem');
-  const certFile = path.join(dir, 'cert.pem');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      keyFile,
-      '-out',
-      certFile,
-      '-days',
-      '1',
-      '-subj',
-      '/CN=plex-test',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-    ],
-    { stdio: 'ignore' },
-  );
-  const server = https.createServer({ key: fs.readFileSync(keyFile), cert: fs.readFileSync(certFile) }, (_req, res) => {
+  const certificate = selfSignedCertificate();
+  const server = https.createServer({ key: certificate.key, cert: certificate.cert }, (_req, res) => {
     res.writeHead(200, { 'Content-Type': 'application/json' });
     res.end(JSON.stringify({ MediaContainer: { machineIdentifier: SERVER_ID } }));
   });
@@ -267,12 +241,12 @@ describe('racing over https', () => {
   after(async () => {
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
-    fs.rmSync(dir, { recursive: true, force: true });
+    certificate.remove();
   });
 
   it('verifies certificates as always, and a tls-config CA still applies', async () => {
     const refused = await plexErrorOf(firstAnswering([url], SERVER_ID, { identity, limitMs: 2000 }));
     assert.match(refused.message, /SELF_SIGNED|self.signed/i);
-    assert.equal(await firstAnswering([url], SERVER_ID, { identity, limitMs: 2000, tls: { ca: fs.readFileSync(certFile) } }), url);
+    assert.equal(await firstAnswering([url], SERVER_ID, { identity, limitMs: 2000, tls: { ca: certificate.cert } }), url);
   });
 });

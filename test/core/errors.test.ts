@@ -1,14 +1,11 @@
 /** The contract's error codes (msg.error.code), from real HttpClient errors against loopback peers. */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
 import https from 'node:https';
-import os from 'node:os';
-import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { HttpClient, PlexError, inputError, isTlsFaultCode, type HttpClientOptions, type PlexErrorCode } from '../../src/core';
 import { serve, answer, plexErrorOf, type Loopback } from './loopback';
+import { selfSignedCertificate } from '../self-signed';
 
 function get(client: HttpClient, url: string): Promise<unknown> {
   return client.request({ method: 'GET', url: new URL(url), headers: { Accept: 'application/json' }, token: 'a-token', peer: 'Test peer' });
@@ -97,41 +94,18 @@ describe('PlexError codes', () => {
   });
 
   describe('TLS', () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'plex-codes-'));
-    const keyFile = path.join(dir, 'key.pem');
-    const certFile = path.join(dir, 'cert.pem');
+    const certificate = selfSignedCertificate();
     let server: https.Server;
     let url: string;
     before(async () => {
-      execFileSync(
-        'openssl',
-        [
-          'req',
-          '-x509',
-          '-newkey',
-          'rsa:2048',
-          '-nodes',
-          '-keyout',
-          keyFile,
-          '-out',
-          certFile,
-          '-days',
-          '1',
-          '-subj',
-          '/CN=plex-test',
-          '-addext',
-          'subjectAltName=IP:127.0.0.1',
-        ],
-        { stdio: 'ignore' },
-      );
-      server = https.createServer({ key: fs.readFileSync(keyFile), cert: fs.readFileSync(certFile) }, answer(200, '{}'));
+      server = https.createServer({ key: certificate.key, cert: certificate.cert }, answer(200, '{}'));
       await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
       url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/x`;
     });
     after(async () => {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
-      fs.rmSync(dir, { recursive: true, force: true });
+      certificate.remove();
     });
 
     async function tlsError(options: HttpClientOptions): Promise<PlexError> {
@@ -152,13 +126,13 @@ describe('PlexError codes', () => {
     });
 
     it('a certificate for another name → PLEX_TLS', async () => {
-      const error = await tlsError({ tls: { ca: fs.readFileSync(certFile), servername: 'other.example' } });
+      const error = await tlsError({ tls: { ca: certificate.cert, servername: 'other.example' } });
       assert.match(error.message, /ERR_TLS_CERT_ALTNAME_INVALID/);
       assert.equal(error.code, 'PLEX_TLS');
     });
 
     it('the same server with its CA trusted answers (the fault was the certificate)', async () => {
-      const own = new HttpClient({ timeoutMs: 3000, tls: { ca: fs.readFileSync(certFile) } });
+      const own = new HttpClient({ timeoutMs: 3000, tls: { ca: certificate.cert } });
       try {
         assert.equal(((await get(own, url)) as { status: number }).status, 200);
       } finally {

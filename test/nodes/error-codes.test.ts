@@ -4,14 +4,11 @@
  */
 import { describe, it, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { PlexStandIn, type Fault } from '../../dev/plex-stand-in';
 import type { PlexErrorCode } from '../../src/core';
 import { helper, startRuntime, stopRuntime, loadUnderTest, outcome, ACCOUNT_TOKEN } from './harness';
 import { advanceUntil, advanceUntilSettled, mockedClock } from '../support';
+import { selfSignedCertificate } from '../self-signed';
 
 interface FaultCase {
   name: string;
@@ -86,34 +83,11 @@ async function caughtCode(type: string, msg: Record<string, unknown> = {}): Prom
 
 describe('msg.error.code at a Catch node', () => {
   const standIn = new PlexStandIn();
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'plex-codes-'));
+  const certificate = selfSignedCertificate();
   let tlsStandIn: PlexStandIn;
 
   before(async () => {
-    const keyFile = path.join(dir, 'key.pem');
-    const certFile = path.join(dir, 'cert.pem');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-keyout',
-        keyFile,
-        '-out',
-        certFile,
-        '-days',
-        '1',
-        '-subj',
-        '/CN=plex-test',
-        '-addext',
-        'subjectAltName=IP:127.0.0.1',
-      ],
-      { stdio: 'ignore' },
-    );
-    tlsStandIn = new PlexStandIn({ tls: { key: fs.readFileSync(keyFile), cert: fs.readFileSync(certFile) } });
+    tlsStandIn = new PlexStandIn({ tls: { key: certificate.key, cert: certificate.cert } });
     await standIn.start();
     await tlsStandIn.start();
     standIn.addAccount('owner', ACCOUNT_TOKEN);
@@ -123,7 +97,7 @@ describe('msg.error.code at a Catch node', () => {
     await stopRuntime();
     await standIn.stop();
     await tlsStandIn.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
+    certificate.remove();
   });
   afterEach(async () => {
     standIn.clearFaults();

@@ -1,45 +1,19 @@
 import { describe, it, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { PlexStandIn } from '../../dev/plex-stand-in';
 import { HttpClient, MediaServerClient } from '../../src/core';
 import { helper, startRuntime, stopRuntime, outcome, ACCOUNT_TOKEN } from './harness';
 import { allNodes } from '../support';
+import { selfSignedCertificate } from '../self-signed';
 
 const tlsNode = require('@node-red/nodes/core/network/05-tls.js');
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
 
 describe('plex-server over https with a tls-config node', () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'plex-tls-'));
-  const keyFile = path.join(dir, 'key.pem');
-  const certFile = path.join(dir, 'cert.pem');
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      keyFile,
-      '-out',
-      certFile,
-      '-days',
-      '1',
-      '-subj',
-      '/CN=plex-test',
-      '-addext',
-      'subjectAltName=IP:127.0.0.1',
-    ],
-    { stdio: 'ignore' },
-  );
-  const standIn = new PlexStandIn({ tls: { key: fs.readFileSync(keyFile), cert: fs.readFileSync(certFile) } });
+  const certificate = selfSignedCertificate();
+  const standIn = new PlexStandIn({ tls: { key: certificate.key, cert: certificate.cert } });
 
   before(async () => {
     await standIn.start();
@@ -49,7 +23,7 @@ describe('plex-server over https with a tls-config node', () => {
   after(async () => {
     await stopRuntime();
     await standIn.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
+    certificate.remove();
   });
   afterEach(() => helper.unload());
 
@@ -57,7 +31,7 @@ describe('plex-server over https with a tls-config node', () => {
     const flow: any[] = [
       { id: 'tab', type: 'tab' },
       { id: 'acct', type: 'plex-account', clientIdentifier: 'c', product: 'p', deviceName: 'd', plexTvUrl: 'https://plex.tv' },
-      { id: 'ca', type: 'tls-config', cert: '', key: '', ca: certFile, verifyservercert: true, servername: '' },
+      { id: 'ca', type: 'tls-config', cert: '', key: '', ca: certificate.certFile, verifyservercert: true, servername: '' },
       { id: 'srv', type: 'plex-server', url: standIn.url, account: 'acct', tls },
       { id: 'under', type: 'plex-transient-token', z: 'tab', server: 'srv', x: 1, y: 1, wires: [['out0']] },
       { id: 'out0', type: 'helper', z: 'tab', x: 1, y: 1 },
