@@ -100,6 +100,29 @@ export async function cancelDialogs(page: Page): Promise<void> {
   }
 }
 
+/**
+ * Presses Deploy (confirming, when Node-RED asks because a node is not fully set up) and waits
+ * until the flows have started again.
+ */
+export async function deployFromEditor(page: Page, red: NodeRed): Promise<void> {
+  const started = () => (red.output().match(/Started flows/g) ?? []).length;
+  const before = started();
+  const posted = page.waitForRequest((request) => request.method() === 'POST' && new URL(request.url()).pathname === '/flows', { timeout: 20_000 });
+  await page.click('#red-ui-header-button-deploy');
+  const confirm = page.getByRole('button', { name: 'Confirm deploy' });
+  const asked = confirm.waitFor({ timeout: 20_000 }).then(
+    () => true,
+    () => false, // deployed without asking
+  );
+  if (await Promise.race([asked, posted.then(() => false)])) await confirm.click();
+  await posted;
+  const until = Date.now() + 20_000;
+  while (started() <= before) {
+    assert.ok(Date.now() < until, `deploy did not start the flows:\n${red.output().slice(-1500)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 /** The trimmed text of an element. */
 export async function textOf(page: Page, selector: string): Promise<string> {
   return ((await page.textContent(selector)) ?? '').trim();

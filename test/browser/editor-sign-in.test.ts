@@ -6,9 +6,8 @@ import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { PlexStandIn } from '../../dev/plex-stand-in';
 import { repoRoot, type NodeRed } from '../../dev/node-red-process';
-import { delay } from '../support';
 import { CREDENTIAL_SECRET, PASSWORD, startWithPackage } from '../admin/setup';
-import { assertTextsFilled, openEditor } from './editor-page';
+import { assertTextsFilled, deployFromEditor, openEditor } from './editor-page';
 
 const artifacts = path.join(repoRoot, 'test-artifacts');
 const FLOW_NODES = ['plex-pin', 'plex-poll-token', 'plex-transient-token', 'plex-source-info', 'plex-link-code'];
@@ -36,26 +35,7 @@ describe('the editor in headless Chromium: palette, dialogs, sign-in with Plex, 
     red = await startWithPackage();
     ({ browser, page, received } = await openEditor(red, '.red-ui-palette-node[data-palette-type="plex-pin"]'));
   });
-  /** Presses Deploy and waits until the flows have started again. */
-  async function deploy(): Promise<void> {
-    const before = (red.output().match(/Started flows/g) ?? []).length;
-    await page.click('#red-ui-header-button-deploy');
-    // The server nodes have no server yet: Node-RED asks whether to deploy anyway.
-    const confirm = page.getByRole('button', { name: 'Confirm deploy' });
-    if (
-      await confirm.waitFor({ timeout: 3000 }).then(
-        () => true,
-        () => false,
-      )
-    )
-      await confirm.click();
-    const until = Date.now() + 20_000;
-    while ((red.output().match(/Started flows/g) ?? []).length <= before) {
-      if (Date.now() > until) await page.screenshot({ path: path.join(artifacts, 'deploy-failure.png') });
-      assert.ok(Date.now() < until, 'deploy did not start the flows');
-      await delay(100);
-    }
-  }
+  const deploy = () => deployFromEditor(page, red);
 
   /** Opens the dialog of the plex-account that flow node n0 uses. */
   async function openAccountDialog(): Promise<void> {

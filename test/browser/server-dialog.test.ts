@@ -13,7 +13,7 @@ import { deadPort } from '../../dev/stand-in/exchange';
 import { repoRoot, type NodeRed } from '../../dev/node-red-process';
 import { delay } from '../support';
 import { PASSWORD, json, startWithPackage } from '../admin/setup';
-import { assertTextsFilled, cancelDialogs, openEditor, textOf, type EditorPage } from './editor-page';
+import { assertTextsFilled, cancelDialogs, deployFromEditor, openEditor, textOf, type EditorPage } from './editor-page';
 
 const ACCOUNT_TOKEN = 'SECRET-BROWSER-ACCOUNT-TOKEN-91e2';
 const artifacts = path.join(repoRoot, 'test-artifacts');
@@ -296,21 +296,7 @@ describe('the plex-server dialog in headless Chromium, in English and German', (
     await page.click('#node-config-dialog-ok');
     await page.click('#node-dialog-ok');
     await page.waitForSelector('.red-ui-tray', { state: 'detached' });
-    const before = (red.output().match(/Started flows/g) ?? []).length;
-    await page.click('#red-ui-header-button-deploy');
-    const confirm = page.getByRole('button', { name: 'Confirm deploy' });
-    if (
-      await confirm.waitFor({ timeout: 3000 }).then(
-        () => true,
-        () => false,
-      )
-    )
-      await confirm.click();
-    const until = Date.now() + 20_000;
-    while ((red.output().match(/Started flows/g) ?? []).length <= before) {
-      assert.ok(Date.now() < until, 'deploy did not start the flows');
-      await delay(100);
-    }
+    await deployFromEditor(page, red);
 
     const seen = shared.standIn.requests.length;
     await red.inject('go');
