@@ -31,8 +31,8 @@ export class SignInPanel {
   private tickTimer?: number;
   private stateTimer?: number;
   /**
-   * Counts the sign-ins asked for, cancelled and the dialog's close: a PIN plex.tv gives after
-   * its sign-in was cancelled (or its dialog closed) is ended, not shown.
+   * Counts the sign-ins started and ended (Cancel, or the dialog closing during one): a PIN
+   * plex.tv gives after its sign-in ended is ended in the runtime, not shown.
    */
   private attempt = 0;
   /** plex.tv is being asked for the PINs of a sign-in: Cancel ends it before it shows. */
