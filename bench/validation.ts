@@ -8,6 +8,7 @@ import standaloneCode from 'ajv/dist/standalone';
 import { ResponseSchema } from '../src/core/validate';
 import * as schemas from '../src/core/schemas';
 import { round } from './stats';
+import { pinLocation } from '../dev/stand-in/pins';
 
 const samples = {
   pin: {
@@ -17,19 +18,7 @@ const samples = {
     trusted: false,
     qr: 'https://plex.tv/api/v2/pins/qr/X',
     clientIdentifier: 'c',
-    location: {
-      code: 'NL',
-      continent_code: 'EU',
-      country: 'NL',
-      city: 'Breda',
-      european_union_member: true,
-      time_zone: 'Europe/Amsterdam',
-      postal_code: '4814',
-      in_privacy_restricted_country: false,
-      in_privacy_restricted_region: false,
-      subdivisions: 'NB',
-      coordinates: '51, 4',
-    },
+    location: pinLocation,
     expiresIn: 1800,
     createdAt: '2024-07-16T17:03:05Z',
     expiresAt: '2024-07-16T17:33:05Z',

@@ -2,7 +2,8 @@
 import type { PlexStandIn, StandInPin } from '../plex-stand-in';
 import { Refusal } from './exchange';
 
-const location = {
+/** The location plex.tv puts in every PIN it answers (as the reference description shows it). */
+export const pinLocation = {
   code: 'NL',
   continent_code: 'EU',
   country: 'The Netherlands',
@@ -27,7 +28,7 @@ export function pinBody(pin: StandInPin): Record<string, unknown> {
     trusted: false,
     qr: `https://plex.tv/api/v2/pins/qr/${pin.code}`,
     clientIdentifier: pin.clientIdentifier,
-    location,
+    location: pinLocation,
     expiresIn: Math.max(0, Math.round((pin.expiresAt - Date.now()) / 1000)),
     createdAt: isoSeconds(pin.createdAt),
     expiresAt: isoSeconds(pin.expiresAt),

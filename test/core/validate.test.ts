@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import Ajv from 'ajv';
 import { ResponseSchema, PlexError } from '../../src/core';
 import * as schemas from '../../src/core/schemas';
+import { pinLocation } from '../../dev/stand-in/pins';
 
 /** A PIN exactly as the reference description documents it. */
 function documentedPin(): Record<string, unknown> {
@@ -13,19 +14,7 @@ function documentedPin(): Record<string, unknown> {
     trusted: false,
     qr: 'https://plex.tv/api/v2/pins/qr/ABCD',
     clientIdentifier: 'client-1',
-    location: {
-      code: 'NL',
-      continent_code: 'EU',
-      country: 'The Netherlands',
-      city: 'Breda',
-      european_union_member: true,
-      time_zone: 'Europe/Amsterdam',
-      postal_code: '4814',
-      in_privacy_restricted_country: false,
-      in_privacy_restricted_region: false,
-      subdivisions: 'North Brabant',
-      coordinates: '51.5869, 4.7471',
-    },
+    location: pinLocation,
     expiresIn: 900,
     createdAt: '2026-11-22T10:00:00Z',
     expiresAt: '2026-11-22T10:15:00Z',
