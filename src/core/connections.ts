@@ -7,8 +7,7 @@
 import { type ClientIdentity, identityHeaders } from './identity';
 import { HttpClient, type TlsSettings } from './http';
 import { PlexError } from './errors';
-import { ResponseSchema } from './validate';
-import * as schemas from './schemas';
+import { identitySchema } from './media-server';
 
 /** How long one connection may take to answer /identity: a hanging address costs no more than this. */
 export const CONNECTION_LIMIT_MS = 3000;
@@ -19,12 +18,6 @@ export const CONNECTION_LIMIT_MS = 3000;
 export const MAX_PROBES_IN_FLIGHT = 16;
 /** Candidates named in the message when none answers; the rest are counted. */
 const MAX_NAMED_IN_ERROR = 10;
-
-interface IdentityBody {
-  MediaContainer: { machineIdentifier: string };
-}
-
-const identitySchema = new ResponseSchema<IdentityBody>('Plex Media Server identity', schemas.identity);
 
 export interface RaceOptions {
   identity: ClientIdentity;

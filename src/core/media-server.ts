@@ -49,7 +49,8 @@ type ListBody<Child extends string, T> = { MediaContainer: { [name in Child]?: T
 
 const transientTokenSchema = new ResponseSchema<TransientTokenBody>('Plex Media Server transient token', schemas.transientToken);
 const sourceInfoSchema = new ResponseSchema<SourceInfoBody>('Plex Media Server source information', schemas.sourceInfo);
-const identitySchema = new ResponseSchema<{ MediaContainer: { machineIdentifier: string } }>('Plex Media Server identity', schemas.identity);
+/** A server's GET /identity: which server answers at an address (its machineIdentifier). */
+export const identitySchema = new ResponseSchema<{ MediaContainer: { machineIdentifier: string } }>('Plex Media Server identity', schemas.identity);
 /** A list answer of the server: its schema, where the list is, and how many of it are read. */
 interface ListAnswer<Child extends string, T> {
   schema: ResponseSchema<ListBody<Child, T>>;
