@@ -10,6 +10,9 @@ import { HOSTILE_ANSWERS, HOSTILE_BODIES, HOSTILE_LISTS, longestStallMs, stallRe
  */
 const STALL_BOUND_MS = 1500;
 
+/** The goal for a list of about 1 MB (issue: they stalled 60–660 ms before caps and first-error checks; now 6–16 ms). */
+const LIST_STALL_BOUND_MS = 50;
+
 describe('hostile bodies of about 900 KB read through HttpClient', () => {
   const client = new HttpClient({ timeoutMs: 600_000 });
   after(() => client.close());
@@ -53,9 +56,13 @@ describe('answers of about 1 MB full of list entries, read and checked by the ca
 
   for (const list of HOSTILE_LISTS) {
     const ending = 'error' in list.ends ? 'is refused, naming the cap it passed' : 'is used, with a warning';
-    it(`${list.name}: the event loop stalls < ${STALL_BOUND_MS} ms, and the answer ${ending}`, async () => {
-      const { stallMs, value, error } = await stallReadingList(client, list);
-      assert.ok(stallMs < STALL_BOUND_MS, `event loop stalled ${stallMs.toFixed(1)} ms`);
+    it(`${list.name}: the event loop stalls < ${LIST_STALL_BOUND_MS} ms, and the answer ${ending}`, async () => {
+      // The least of three reads: a busy machine stretches some, not all; unbounded lists stalled 60–660 ms every time.
+      const reads = [];
+      for (let read = 0; read < 3; read++) reads.push(await stallReadingList(client, list));
+      const { value, error } = reads[0];
+      const stallMs = Math.min(...reads.map((each) => each.stallMs));
+      assert.ok(stallMs < LIST_STALL_BOUND_MS, `event loop stalled at least ${stallMs.toFixed(1)} ms`);
       if ('error' in list.ends) {
         assert.ok(error instanceof PlexError, `expected a PlexError, got ${String(error ?? 'an answer')}`);
         assert.equal(error.code, 'PLEX_BAD_ANSWER');

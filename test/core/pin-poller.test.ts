@@ -8,7 +8,6 @@ import {
   PlexError,
   MIN_INTERVAL_MS,
   MAX_BACKOFF_MS,
-  FAULT_BACKOFF_CAP_MS,
   MAX_PENDING_PINS,
   type PollOutcome,
   type PinPollerOptions,
@@ -341,7 +340,8 @@ describe('PinPoller backoff while plex.tv is failing, on a mocked clock', () => 
     const polled = pollsOf(pin.id);
     const gaps = polled.slice(1).map((at, index) => at - polled[index]);
     assert.deepEqual(gaps.slice(0, 3), [2000, 4000, 8000], 'doubling from the interval');
-    assert.ok(gaps.length > 4 && gaps.slice(3).every((gap) => gap === FAULT_BACKOFF_CAP_MS), `then every ${FAULT_BACKOFF_CAP_MS} ms: ${gaps.join(', ')}`);
+    // The issue's figure, not the constant: a cap moved back to 30 s fails here.
+    assert.ok(gaps.length > 4 && gaps.slice(3).every((gap) => gap === 10_000), `then every 10 s: ${gaps.join(', ')}`);
 
     // plex.tv recovers just after a failed poll, the worst moment; the person had approved meanwhile.
     await advanceUntil(() => pollsOf(pin.id).length > polled.length, recorder.clock);
@@ -350,7 +350,7 @@ describe('PinPoller backoff while plex.tv is failing, on a mocked clock', () => 
     standIn.approve(pin.id);
     const recoveredAt = Date.now();
     assert.equal((await advanceUntilSettled(recorder.outcome(pin.id), recorder.clock)).kind, 'approved');
-    assert.ok(Date.now() - recoveredAt <= FAULT_BACKOFF_CAP_MS, `signed in ${Date.now() - recoveredAt} ms after plex.tv recovered`);
+    assert.ok(Date.now() - recoveredAt <= 10_000, `signed in ${Date.now() - recoveredAt} ms after plex.tv recovered`);
   });
 
   it('still honours a Retry-After above that cap, up to MAX_BACKOFF_MS', async () => {
