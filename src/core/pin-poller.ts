@@ -11,7 +11,7 @@ export const MAX_BACKOFF_MS = 30_000;
  * Longest wait between polls after passing faults that came without a Retry-After: a person
  * who approves while plex.tv is failing is signed in within this long of its recovery.
  */
-export const FAULT_BACKOFF_CAP_MS = 10_000;
+const FAULT_BACKOFF_CAP_MS = 10_000;
 /** The most PINs one poller polls at once (the benchmarks poll 10,000). */
 export const MAX_PENDING_PINS = 10_000;
 /** A strong PIN lives about 30 minutes: the limit when plex.tv never told us the expiry. */
@@ -57,8 +57,6 @@ export interface PinPollerOptions {
   minIntervalMs?: number;
   /** The longest backoff after passing faults without a Retry-After; default FAULT_BACKOFF_CAP_MS. */
   faultBackoffCapMs?: number;
-  /** The longest wait a Retry-After gets; default MAX_BACKOFF_MS. */
-  maxBackoffMs?: number;
   /** The most PINs polled at once; add() refuses more. Default MAX_PENDING_PINS. */
   maxPending?: number;
 }
@@ -73,8 +71,8 @@ export interface PendingSummary {
 }
 
 /**
- * Polls any number of PINs, one timer each, until each is approved, expires, times out or
- * is cancelled. A passing fault (network, timeout, 429, 5xx, a garbled answer) backs off,
+ * Polls up to maxPending PINs (default MAX_PENDING_PINS), one timer each, until each is
+ * approved, expires, times out or is cancelled. A passing fault (network, timeout, 429, 5xx, a garbled answer) backs off,
  * honouring Retry-After, and polling goes on; a fault that waiting cannot mend (see
  * endsPolling) ends that PIN with "failed".
  */
@@ -83,13 +81,11 @@ export class PinPoller {
   private stopped = false;
   private readonly minIntervalMs: number;
   private readonly faultBackoffCapMs: number;
-  private readonly maxBackoffMs: number;
   private readonly maxPending: number;
 
   constructor(private readonly options: PinPollerOptions) {
     this.minIntervalMs = options.minIntervalMs ?? MIN_INTERVAL_MS;
     this.faultBackoffCapMs = options.faultBackoffCapMs ?? FAULT_BACKOFF_CAP_MS;
-    this.maxBackoffMs = options.maxBackoffMs ?? MAX_BACKOFF_MS;
     this.maxPending = options.maxPending ?? MAX_PENDING_PINS;
   }
 
@@ -261,7 +257,7 @@ export class PinPoller {
     // Doubling, up to a cap that keeps a waiting person's sign-in close to plex.tv's recovery. Retry-After is
     // honoured up to its own cap: a peer cannot park a PIN for days, nor overflow the timer.
     const grown = Math.min(entry.intervalMs * 2 ** entry.faults, this.faultBackoffCapMs);
-    const backoff = Math.max(grown, Math.min(error.retryAfterMs ?? 0, this.maxBackoffMs));
+    const backoff = Math.max(grown, Math.min(error.retryAfterMs ?? 0, MAX_BACKOFF_MS));
     this.schedule(entry, backoff);
     this.changed();
   }
