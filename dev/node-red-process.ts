@@ -90,9 +90,9 @@ export async function startNodeRed(options: NodeRedOptions): Promise<NodeRed> {
     flowFile: 'flows.json',
     telemetry: { enabled: false },
     diagnostics: { enabled: false },
-    editorTheme: { tours: false, projects: { enabled: false } },
     logging: { console: { level: 'info', metrics: false, audit: false } },
     ...options.settings,
+    editorTheme: { tours: false, projects: { enabled: false }, ...(options.settings?.editorTheme as object | undefined) },
   };
   const settingsFile = path.join(options.userDir, 'settings.js');
   fs.writeFileSync(settingsFile, `module.exports = ${JSON.stringify(settings, null, 2)};\n`);

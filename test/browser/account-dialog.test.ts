@@ -11,7 +11,7 @@ import { PlexStandIn } from '../../dev/plex-stand-in';
 import type { NodeRed } from '../../dev/node-red-process';
 import { delay } from '../support';
 import { PASSWORD, json, startWithPackage } from '../admin/setup';
-import { assertTextsFilled, cancelDialogs, openEditor, textOf, type EditorPage } from './editor-page';
+import { ACE_EDITOR, assertTextsFilled, cancelDialogs, closeBrowser, openEditor, textOf, type EditorPage } from './editor-page';
 
 const WATCHED_TOKEN = 'SECRET-WATCHED-ACCOUNT-TOKEN-5c1d';
 
@@ -66,7 +66,7 @@ describe('the plex-account dialog in headless Chromium, in English and German', 
   before(async () => {
     await standIn.start();
     standIn.addAccount('watched-user', WATCHED_TOKEN);
-    red = await startWithPackage();
+    red = await startWithPackage(ACE_EDITOR);
     await red.login('admin', PASSWORD);
     await red.deploy([
       { id: 'tab1', type: 'tab', label: 'Plex' },
@@ -88,7 +88,7 @@ describe('the plex-account dialog in headless Chromium, in English and German', 
     for (const { locale } of languages) pages.push(await openEditor(red, '.red-ui-palette-node[data-palette-type="plex-pin"]', { locale }));
   });
   after(async () => {
-    for (const { browser } of pages) await browser.close();
+    await closeBrowser();
     await red?.stop();
     await standIn.stop();
   });

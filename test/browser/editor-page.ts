@@ -7,11 +7,19 @@ import { PASSWORD } from '../admin/setup';
 
 const CHROMIUM = '/usr/bin/chromium';
 
+/**
+ * Node-RED settings for the browser tests: ace, Node-RED's other code editor, instead of monaco,
+ * which loads a TypeScript worker and Node's typings with every editor page (2 s of CPU each). No
+ * dialog of ours holds a code editor; editor-sign-in keeps monaco, as users have it.
+ */
+export const ACE_EDITOR = { editorTheme: { codeEditor: { lib: 'ace' } } };
+
 export interface EditorPage {
-  browser: Browser;
   page: Page;
   /** Everything the browser received: HTTP bodies and websocket frames (a token must be in none). */
   received: string[];
+  /** Closes this page's browser context (the browser stays for the file's other pages). */
+  close(): Promise<void>;
 }
 
 export interface EditorOptions {
@@ -19,9 +27,43 @@ export interface EditorOptions {
   locale?: string;
 }
 
+/** One Chromium per test file: each editor gets a context of its own (storage, locale, clock). */
+let launched: Promise<Browser> | undefined;
+
+function browser(): Promise<Browser> {
+  launched ??= chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      // Without the background-networking flags Chromium tries hosts this closed network refuses.
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-quic',
+      // Headless Chromium still renders the address bar's suggestion list, a page of its own (1 s of CPU).
+      '--disable-features=WebUIOmniboxPopup,WebUIOmniboxAimPopup,WebUIOmniboxFullPopup',
+    ],
+  });
+  return launched;
+}
+
+/** Closes the file's Chromium, and with it every editor page: for the file's `after` hook. */
+export async function closeBrowser(): Promise<void> {
+  const closing = launched;
+  launched = undefined;
+  await closing?.then((running) => running.close()).catch(() => undefined);
+}
+
+/** Node-RED's own editor files, which hold nothing of the runtime's: their bodies are not kept. */
+const EDITOR_FILES = /^\/(vendor|red|types)\//;
+
 /**
  * Opens the editor of `red` as its login form would leave it, once `readySelector` shows. The
  * page's clock is Playwright's: it runs as usual until a test moves it (page.clock.fastForward).
+ * Trays slide and notices fade at once, as with "reduce motion": drawn frame by frame in
+ * software, the slides were half of a test's CPU.
  */
 export async function openEditor(red: NodeRed, readySelector: string, options: EditorOptions = {}): Promise<EditorPage> {
   assert.ok(fs.existsSync(CHROMIUM), `${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium), as .ci/run does`);
@@ -33,24 +75,21 @@ export async function openEditor(red: NodeRed, readySelector: string, options: E
     password: PASSWORD,
   });
   const tokens = await login.json();
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    // Without the background-networking flags Chromium tries hosts this closed network refuses.
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      '--disable-quic',
-    ],
-  });
-  const page = await browser.newPage({ viewport: { width: 1400, height: 900 }, locale: options.locale ?? 'en-US' });
+  const context = await (await browser()).newContext({ viewport: { width: 1400, height: 900 }, locale: options.locale ?? 'en-US' });
+  const page = await context.newPage();
   await page.clock.install();
   await page.addInitScript((value) => localStorage.setItem('auth-tokens', value), JSON.stringify(tokens));
+  await page.addInitScript(() => {
+    document.addEventListener('DOMContentLoaded', () => {
+      const still = document.createElement('style');
+      still.textContent = '*, *::before, *::after { transition: none !important; animation: none !important; }';
+      document.head.append(still);
+      (window as any).jQuery.fx.off = true;
+    });
+  });
   const received: string[] = [];
   page.on('response', (response) => {
+    if (EDITOR_FILES.test(new URL(response.url()).pathname)) return;
     response.body().then(
       (body) => received.push(body.toString('utf8')),
       () => undefined,
@@ -59,7 +98,7 @@ export async function openEditor(red: NodeRed, readySelector: string, options: E
   page.on('websocket', (socket) => socket.on('framereceived', (frame) => received.push(String(frame.payload))));
   await page.goto(red.url);
   await page.waitForSelector(readySelector, { timeout: 60_000 });
-  return { browser, page, received };
+  return { page, received, close: () => context.close() };
 }
 
 /**

@@ -3,11 +3,11 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { createDecipheriv, createHash } from 'node:crypto';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { PlexStandIn } from '../../dev/plex-stand-in';
 import { repoRoot, type NodeRed } from '../../dev/node-red-process';
 import { CREDENTIAL_SECRET, PASSWORD, startWithPackage } from '../admin/setup';
-import { assertTextsFilled, deployFromEditor, openEditor } from './editor-page';
+import { assertTextsFilled, closeBrowser, deployFromEditor, openEditor } from './editor-page';
 
 const artifacts = path.join(repoRoot, 'test-artifacts');
 const FLOW_NODES = ['plex-pin', 'plex-poll-token', 'plex-transient-token', 'plex-source-info', 'plex-link-code'];
@@ -24,7 +24,6 @@ function savedCredentials(userDir: string): Record<string, Record<string, string
 describe('the editor in headless Chromium: palette, dialogs, sign-in with Plex, deploy', () => {
   const standIn = new PlexStandIn();
   let red: NodeRed;
-  let browser: Browser;
   let page: Page;
   /** Everything the browser received: HTTP bodies and websocket frames. */
   let received: string[];
@@ -33,7 +32,7 @@ describe('the editor in headless Chromium: palette, dialogs, sign-in with Plex, 
     fs.mkdirSync(artifacts, { recursive: true });
     await standIn.start();
     red = await startWithPackage();
-    ({ browser, page, received } = await openEditor(red, '.red-ui-palette-node[data-palette-type="plex-pin"]'));
+    ({ page, received } = await openEditor(red, '.red-ui-palette-node[data-palette-type="plex-pin"]'));
   });
   const deploy = () => deployFromEditor(page, red);
 
@@ -53,7 +52,7 @@ describe('the editor in headless Chromium: palette, dialogs, sign-in with Plex, 
   const deployEnabled = () => page.locator('#red-ui-header-button-deploy').evaluate((el) => !el.classList.contains('disabled'));
 
   after(async () => {
-    await browser?.close();
+    await closeBrowser();
     await red?.stop();
     await standIn.stop();
   });

@@ -7,11 +7,11 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { PlexStandIn } from '../../dev/plex-stand-in';
 import { repoRoot, type NodeRed } from '../../dev/node-red-process';
 import { PASSWORD, startWithPackage } from '../admin/setup';
-import { openEditor } from './editor-page';
+import { ACE_EDITOR, closeBrowser, openEditor } from './editor-page';
 
 const ACCOUNT_TOKEN = 'SECRET-BROWSER-EVENTS-TOKEN-6b3f';
 const artifacts = path.join(repoRoot, 'test-artifacts'); // docs/images/events-*.png are copied from here
@@ -30,21 +30,20 @@ function exampleFlow(standInUrl: string): Array<Record<string, unknown>> {
 describe('plex-events in the editor, in headless Chromium', () => {
   const standIn = new PlexStandIn({ friendlyName: 'Living Room' });
   let red: NodeRed;
-  let browser: Browser;
   let page: Page;
   let received: string[];
 
   before(async () => {
     await standIn.start();
     standIn.addAccount('owner', ACCOUNT_TOKEN);
-    red = await startWithPackage();
+    red = await startWithPackage(ACE_EDITOR);
     await red.login('admin', PASSWORD);
     await red.deploy(exampleFlow(standIn.url));
-    ({ browser, page, received } = await openEditor(red, '.red-ui-palette-node[data-palette-type="plex-events"]'));
+    ({ page, received } = await openEditor(red, '.red-ui-palette-node[data-palette-type="plex-events"]'));
     fs.mkdirSync(artifacts, { recursive: true });
   });
   after(async () => {
-    await browser?.close();
+    await closeBrowser();
     await red?.stop();
     await standIn.stop();
   });

@@ -13,7 +13,7 @@ import { deadPort } from '../../dev/stand-in/exchange';
 import { repoRoot, type NodeRed } from '../../dev/node-red-process';
 import { delay } from '../support';
 import { PASSWORD, json, startWithPackage } from '../admin/setup';
-import { assertTextsFilled, cancelDialogs, deployFromEditor, openEditor, textOf, type EditorPage } from './editor-page';
+import { ACE_EDITOR, assertTextsFilled, cancelDialogs, closeBrowser, deployFromEditor, openEditor, textOf, type EditorPage } from './editor-page';
 
 const ACCOUNT_TOKEN = 'SECRET-BROWSER-ACCOUNT-TOKEN-91e2';
 const artifacts = path.join(repoRoot, 'test-artifacts');
@@ -64,7 +64,7 @@ describe('the plex-server dialog in headless Chromium, in English and German', (
     const ownedUrl = (owned.device().connections as Array<{ uri: string; local: boolean; protocol: string }>).find(
       (c) => c.local && c.protocol === 'http',
     )!.uri;
-    red = await startWithPackage();
+    red = await startWithPackage(ACE_EDITOR);
     await red.login('admin', PASSWORD);
     await red.deploy([
       { id: 'tab1', type: 'tab', label: 'Plex' },
@@ -132,7 +132,7 @@ describe('the plex-server dialog in headless Chromium, in English and German', (
     }
   });
   after(async () => {
-    for (const { browser } of pages) await browser.close();
+    await closeBrowser();
     await red?.stop();
     await standIn.stopServers();
     await standIn.stop();
