@@ -3,7 +3,7 @@
 // script of its node's HTML, and copies the HTML and message catalogs next to the compiled
 // node modules, where Node-RED looks for them.
 'use strict';
-const { execFileSync } = require('node:child_process');
+const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 const esbuild = require('esbuild');
@@ -54,14 +54,18 @@ for (const file of fs.readdirSync(from).filter((name) => name.endsWith('.html'))
 }
 
 // Last, so that a type error still leaves a complete dist/ behind to look at. The dialogs'
-// code is checked against the editor's types (DOM, jQuery, RED) by a project of its own.
+// code is checked against the editor's types (DOM, jQuery, RED) by a project of its own; the
+// two projects compile at once, each on a core of its own.
 const tsc = require.resolve('typescript/bin/tsc');
-for (const project of [root, path.join(from, 'editor')]) {
-  try {
-    execFileSync(process.execPath, [tsc, '-p', project], { stdio: 'inherit' });
-  } catch {
-    console.error(`build: TypeScript reported errors in ${path.relative(root, project) || 'the package'} (see above)`);
-    failed = true;
-  }
-}
-if (failed) process.exit(1);
+const compiled = [root, path.join(from, 'editor')].map(
+  (project) =>
+    new Promise((resolve) => {
+      spawn(process.execPath, [tsc, '-p', project], { stdio: 'inherit' }).on('close', (code) => {
+        if (code !== 0) console.error(`build: TypeScript reported errors in ${path.relative(root, project) || 'the package'} (see above)`);
+        resolve(code === 0);
+      });
+    }),
+);
+Promise.all(compiled).then((results) => {
+  if (failed || results.includes(false)) process.exit(1);
+});
