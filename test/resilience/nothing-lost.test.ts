@@ -147,7 +147,9 @@ describe('redeploying while 50 PINs are polled', () => {
       assert.ok((after[type] ?? 0) <= (baseline[type] ?? 0) + 2, `${type}: ${baseline[type] ?? 0} before, ${after[type] ?? 0} after`);
     }
     const grown = (heap() - heapBefore) / 1024 / 1024;
-    console.log(`redeploys: ${redeploys} with 50 PINs; resources before ${JSON.stringify(baseline)} after ${JSON.stringify(after)}; heap grew ${grown.toFixed(1)} MB`);
+    console.log(
+      `redeploys: ${redeploys} with 50 PINs; resources before ${JSON.stringify(baseline)} after ${JSON.stringify(after)}; heap grew ${grown.toFixed(1)} MB`,
+    );
     // Measured: 3.2 MB after 50 redeploys, 3.6 MB after 400: a fixed cost of the first approvals, not a growth per redeploy.
     assert.ok(grown < 5, `heap grew ${grown.toFixed(1)} MB`);
   });
