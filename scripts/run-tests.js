@@ -41,9 +41,9 @@ const FILE_LIMIT_MS = 5 * 60_000;
 const browserJobs = Number(process.env.TEST_BROWSER_JOBS) || os.availableParallelism();
 const isBrowser = (file) => file.includes(`${path.sep}browser${path.sep}`);
 /**
- * The core's files (no Node-RED, no process-wide state left behind) run a few to a process, one
- * after another: Node and our modules load once per process, 0.4 s of CPU saved per file. Dealt
- * out in turn, so that the files that wait on real time do not all land in one process.
+ * The core's files (no Node-RED, no process-wide state left behind: test/core/shared-process
+ * checks) run a few to a process, one after another: Node and our modules load once per
+ * process, 0.4 s of CPU saved per file. Dealt out in turn, not in runs of neighbours.
  */
 const CORE_PROCESSES = 3;
 const isCore = (file) => file.includes(`${path.sep}core${path.sep}`);
