@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Runs every compiled *.test.js under dist/test with Node's test runner, several processes at
-// once: each file in a process of its own, but for the core's files, which run a few to a
-// process. Every file starts its own loopback servers and node-red processes on free ports, in
-// temporary directories of its own. A process's output is printed in one piece when it ends.
+// once: each file in a process of its own, but for the files of the core and of the nodes, which
+// run a few to a process. Every file starts its own loopback servers and node-red processes on
+// free ports, in temporary directories of its own. A process's output is printed in one piece when it ends.
 // Extra arguments narrow the run: `npm test -- core` runs the files whose path contains "core".
 // TEST_JOBS sets how many processes run at once, TEST_BROWSER_JOBS how many of them may drive a
 // browser. A run ends with what failed and why.
@@ -41,23 +41,24 @@ const FILE_LIMIT_MS = 5 * 60_000;
 const browserJobs = Number(process.env.TEST_BROWSER_JOBS) || os.availableParallelism();
 const isBrowser = (file) => file.includes(`${path.sep}browser${path.sep}`);
 /**
- * The core's files (no Node-RED, no process-wide state left behind: test/core/shared-process
- * checks) run a few to a process, one after another: Node and our modules load once per
- * process, 0.4 s of CPU saved per file. Dealt out in turn, not in runs of neighbours.
+ * The files of the core and of the nodes (no process-wide state left behind: test/core/shared-process
+ * checks) run a few to a process, one after another: Node and our modules load once per process,
+ * 0.4 s of CPU saved per file (0.9 s for a nodes file, which loads Node-RED). Dealt out in turn,
+ * not in runs of neighbours.
  */
-const CORE_PROCESSES = 3;
-const isCore = (file) => file.includes(`${path.sep}core${path.sep}`);
-const coreFiles = files.filter(isCore);
-const coreBatches = Array.from({ length: Math.min(CORE_PROCESSES, coreFiles.length) }, (_, batch) =>
-  coreFiles.filter((_, index) => index % CORE_PROCESSES === batch),
-);
+const SHARED = { core: 3, nodes: 3 };
+const sharedDir = (file) => Object.keys(SHARED).find((dir) => file.includes(`${path.sep}${dir}${path.sep}`));
+const sharedBatches = Object.entries(SHARED).flatMap(([dir, processes]) => {
+  const inDir = files.filter((file) => sharedDir(file) === dir);
+  return Array.from({ length: Math.min(processes, inDir.length) }, (_, batch) => inDir.filter((_, index) => index % processes === batch));
+});
 /** The slowest files start first, so that no long one is left to run alone at the end. */
-const slowFirst = ['browser', 'e2e', 'resilience', 'admin', 'core'].map((dir) => `${path.sep}${dir}${path.sep}`);
+const slowFirst = ['browser', 'e2e', 'resilience', 'admin', 'nodes', 'core'].map((dir) => `${path.sep}${dir}${path.sep}`);
 const rank = (batch) => {
   const index = slowFirst.findIndex((dir) => batch[0].includes(dir));
   return index === -1 ? slowFirst.length : index;
 };
-const queue = [...files.filter((file) => !isCore(file)).map((file) => [file]), ...coreBatches].sort((a, b) => rank(a) - rank(b));
+const queue = [...files.filter((file) => !sharedDir(file)).map((file) => [file]), ...sharedBatches].sort((a, b) => rank(a) - rank(b));
 
 const started = Date.now();
 const results = [];

@@ -44,7 +44,10 @@ export function delay(ms: number): Promise<void> {
  * after the describe's before hooks and before its after hooks (hooks run in that order): servers
  * start and stop on the real clock. One clock for the whole describe, not one per test: a timer
  * made on one clock and cleared while the next runs (a request that ends after its test) would
- * take another timer off that clock.
+ * take another timer off that clock. For the same reason a describe on a mocked clock calls the
+ * stand-in directly, never through fetch(): undici's keep-alive sockets set their timers on the
+ * clock and clear them when they close, maybe under the clock of the next file in the process
+ * (test/core/shared-process checks).
  */
 export function mockedClock(): void {
   before(() => mock.timers.enable({ apis: ['setTimeout', 'setInterval', 'Date'], now: Date.now() }));

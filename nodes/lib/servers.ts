@@ -8,8 +8,8 @@ const cache = new ResourcesCache();
 /**
  * The servers of a signed-in account (asked with its classic token, so that their access
  * tokens are ones servers take), from plex.tv or from the last few minutes. Keyed by the
- * token too: after another sign-in, another user's list is never reused. `maxAgeMs` asks for
- * a list at most that old.
+ * plex.tv asked and the token too: after another sign-in, or a Deploy that points the account
+ * at another plex.tv, a list of before is never reused. `maxAgeMs` asks for a list at most that old.
  */
 export function serversOfAccount(
   accountId: string,
@@ -17,6 +17,8 @@ export function serversOfAccount(
   options: { maxAgeMs?: number; signal?: AbortSignal } = {},
 ): Promise<Checked<AccountServerWithToken[]>> {
   return account.withToken((token) =>
-    cache.get(`${accountId}|${fingerprint(token)}`, () => account.plexTv.servers(token, options.signal), { maxAgeMs: options.maxAgeMs }),
+    cache.get(`${accountId}|${account.plexTv.baseUrl.href}|${fingerprint(token)}`, () => account.plexTv.servers(token, options.signal), {
+      maxAgeMs: options.maxAgeMs,
+    }),
   );
 }

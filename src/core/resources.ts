@@ -114,7 +114,10 @@ export const RESOURCES_MAX_AGE_MS = 5 * 60_000;
 export class ResourcesCache {
   private readonly entries = new Map<string, { at: number; servers: Promise<Checked<AccountServerWithToken[]>>; loading: boolean }>();
 
-  constructor(private readonly maxAgeMs = RESOURCES_MAX_AGE_MS) {}
+  constructor(
+    private readonly maxAgeMs = RESOURCES_MAX_AGE_MS,
+    private readonly now: () => number = () => Date.now(),
+  ) {}
 
   /**
    * The cached list when it is at most `maxAgeMs` old (default: the cache's own age), else a new
@@ -123,16 +126,25 @@ export class ResourcesCache {
    */
   get(key: string, load: () => Promise<Checked<AccountServerWithToken[]>>, { maxAgeMs = this.maxAgeMs } = {}): Promise<Checked<AccountServerWithToken[]>> {
     const entry = this.entries.get(key);
-    if (entry && (entry.loading || Date.now() - entry.at < maxAgeMs)) return entry.servers;
-    const created = { at: Date.now(), servers: load(), loading: true };
+    if (entry && (entry.loading || this.isFresh(entry.at, maxAgeMs))) return entry.servers;
+    const created = { at: this.now(), servers: load(), loading: true };
     this.entries.set(key, created);
     created.servers.then(
       () => {
         created.loading = false;
-        created.at = Date.now();
+        created.at = this.now();
       },
       () => this.entries.get(key) === created && this.entries.delete(key),
     );
     return created.servers;
+  }
+
+  /**
+   * Younger than `maxAgeMs`. A list from the future is not: the clock was set back since (a Pi
+   * without a clock chip corrected after boot), and how old the list is, nobody knows.
+   */
+  private isFresh(at: number, maxAgeMs: number): boolean {
+    const age = this.now() - at;
+    return age >= 0 && age < maxAgeMs;
   }
 }

@@ -6,9 +6,8 @@
 import { describe, it, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { PlexStandIn } from '../../dev/plex-stand-in';
-import { helper, startRuntime, stopRuntime } from './harness';
+import { helper, startRuntime, stopRuntime, stateOfRuntime } from './harness';
 import { allNodes, nextEvent } from '../support';
-import { runtimeState } from '../../nodes/lib/runtime-state';
 
 function flow(standIn: PlexStandIn) {
   return [
@@ -45,7 +44,7 @@ describe('a plex-account across restarts without a Deploy', () => {
   });
   afterEach(async () => {
     await helper.unload();
-    runtimeState((helper as any)._RED).setAccount('acct', undefined);
+    stateOfRuntime().setAccount('acct', undefined);
   });
 
   it('keeps the tenth sign-in since the last Deploy, not the token deployed before the first', async () => {
@@ -64,7 +63,7 @@ describe('a plex-account across restarts without a Deploy', () => {
     const imported = standIn.addAccount('imported-user');
     await restart(imported);
     assert.equal(account().token(), imported);
-    assert.equal(runtimeState((helper as any)._RED).account('acct'), undefined, "the runtime's record is dropped");
+    assert.equal(stateOfRuntime().account('acct'), undefined, "the runtime's record is dropped");
   });
 
   it('a sign-out stays signed out across a restart', async () => {

@@ -117,12 +117,7 @@ describe('a dead token is told apart and marked on every node of the account', (
     assert.equal((await send('si')).error?.code, 'PLEX_TOKEN_REJECTED');
     for (const id of ACCOUNT_USERS) assert.ok(signInAgain(id), id);
 
-    const pin = (await (
-      await fetch(`${standIn.url}/api/v2/pins?strong=true`, {
-        method: 'POST',
-        headers: { 'X-Plex-Client-Identifier': 'dead-token-client', Accept: 'application/json' },
-      })
-    ).json()) as { id: number };
+    const pin = standIn.newPin({ clientIdentifier: 'dead-token-client', product: 'Node-RED', strong: true }); // not through fetch: see mockedClock
     standIn.approve(pin.id, 'signed-in-again');
     const approved = await send('poll', { payload: pin.id });
     assert.equal(approved.msg?.payload.stored, true);

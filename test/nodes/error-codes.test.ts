@@ -227,11 +227,7 @@ describe('msg.error.code at a Catch node', () => {
       for (const { name, fault } of plexTvFaults.filter((each) => !endsPolling(each))) {
         it(`${name} does not end the PIN: polling goes on and the approval comes out`, async () => {
           await poll();
-          const created = await fetch(`${standIn.url}/api/v2/pins`, {
-            method: 'POST',
-            headers: { 'X-Plex-Client-Identifier': 'client-under-test', Accept: 'application/json' },
-          });
-          const id = ((await created.json()) as { id: number }).id;
+          const { id } = standIn.newPin({ clientIdentifier: 'client-under-test', product: 'Node-RED', strong: false }); // not through fetch: see mockedClock
           standIn.fail(new RegExp(`^GET /api/v2/pins/${id}`), fault);
           const result = outcome({ payload: id }, 15_000);
           await advanceUntil(() => standIn.requests.some((request) => request.path.startsWith(`/api/v2/pins/${id}`))); // the fault is answered first

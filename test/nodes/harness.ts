@@ -1,7 +1,12 @@
 /** A Node-RED test runtime with the package's nodes, wired to collect outputs, errors and logs. */
 import type { EventEmitter } from 'node:events';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import helper from 'node-red-node-test-helper';
+import type { NodeAPI } from 'node-red';
 import type { PlexStandIn } from '../../dev/plex-stand-in';
+import { runtimeState, type RuntimeState } from '../../nodes/lib/runtime-state';
 import { allNodes, nextEvent } from '../support';
 
 helper.init(require.resolve('node-red'));
@@ -13,8 +18,27 @@ export { helper };
 
 export const ACCOUNT_TOKEN = 'SECRET-ACCOUNT-TOKEN-7f3a9c';
 
+/** The user directories of this process's runtimes: removed when the process ends. */
+const userDirs = fs.mkdtempSync(path.join(os.tmpdir(), 'plex-auth-runtimes-'));
+process.once('exit', () => fs.rmSync(userDirs, { recursive: true, force: true }));
+
+/**
+ * Starts a runtime with a user directory of its own, as every Node-RED has: what the nodes keep
+ * for a restart (nodes/lib/runtime-state, one per user directory) stays with this runtime, also
+ * when the next test file runs in the same process.
+ */
+let userDir = '';
+
 export function startRuntime(): Promise<void> {
+  userDir = fs.mkdtempSync(path.join(userDirs, 'runtime-'));
+  helper.settings({ userDir });
   return new Promise((resolve) => helper.startServer(resolve));
+}
+
+/** What the running runtime's nodes keep for a restart (its user directory's RuntimeState). */
+export function stateOfRuntime(): RuntimeState {
+  const red = (helper as unknown as { _RED: NodeAPI })._RED;
+  return runtimeState({ _: (key: string) => key, log: red.log, settings: { userDir } } as unknown as NodeAPI);
 }
 
 export function stopRuntime(): Promise<void> {

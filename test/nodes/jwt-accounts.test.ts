@@ -7,9 +7,8 @@
 import { describe, it, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { PlexStandIn } from '../../dev/plex-stand-in';
-import { helper, startRuntime, stopRuntime, loggedText } from './harness';
+import { helper, startRuntime, stopRuntime, loggedText, stateOfRuntime } from './harness';
 import { allNodes, nextEvent } from '../support';
-import { runtimeState } from '../../nodes/lib/runtime-state';
 
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
 const CLIENT_ID = 'jwt-client';
@@ -117,7 +116,7 @@ describe('accounts with auth "jwt" in the nodes', () => {
     standIn.takesPlexJwts = false;
     await helper.unload();
     // Each test starts from a deployed account: nothing stored at runtime by the one before.
-    runtimeState((helper as any)._RED).setAccount('acct', undefined);
+    stateOfRuntime().setAccount('acct', undefined);
   });
 
   it('signs in classic, then makes its key device with no further approval; servers get the classic token', async () => {

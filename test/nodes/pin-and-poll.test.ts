@@ -2,8 +2,7 @@ import { describe, it, before, after, afterEach, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { PlexStandIn } from '../../dev/plex-stand-in';
 import { MAX_PENDING_PINS } from '../../src/core';
-import { runtimeState } from '../../nodes/lib/runtime-state';
-import { helper, startRuntime, stopRuntime, loadUnderTest, outcome, loggedText } from './harness';
+import { helper, startRuntime, stopRuntime, loadUnderTest, outcome, loggedText, stateOfRuntime } from './harness';
 import { advance, advanceUntil, advanceUntilSettled, mockedClock, nextEvent } from '../support';
 
 const plexHeaders = [
@@ -135,17 +134,14 @@ describe('plex-poll-token', () => {
   beforeEach(() => standIn.clearFaults());
   afterEach(async () => {
     await helper.unload();
-    runtimeState((helper as any)._RED).setPolls('under', []); // what it still polled: the next test's node would poll it again
+    stateOfRuntime().setPolls('under', []); // what it still polled: the next test's node would poll it again
   });
 
-  async function newPin(approveAfterPolls?: number): Promise<number> {
-    const response = await fetch(`${standIn.url}/api/v2/pins?strong=true`, {
-      method: 'POST',
-      headers: { 'X-Plex-Client-Identifier': 'client-under-test', Accept: 'application/json' },
-    });
-    const { id } = (await response.json()) as { id: number };
-    standIn.pins.get(id)!.approveAfterPolls = approveAfterPolls;
-    return id;
+  /** Made in the stand-in, not through fetch: see mockedClock. */
+  function newPin(approveAfterPolls?: number): number {
+    const pin = standIn.newPin({ clientIdentifier: 'client-under-test', product: 'Node-RED', strong: true });
+    pin.approveAfterPolls = approveAfterPolls;
+    return pin.id;
   }
   const poll = (props: Record<string, unknown> = {}) =>
     loadUnderTest(standIn, 'plex-poll-token', { account: 'acct', interval: 1, timeout: 0, store: false, ...props }, { outputs: 2, token: null });
@@ -153,7 +149,7 @@ describe('plex-poll-token', () => {
 
   it('delivers the token on output 1 once approved, for an id as number, string or { id }', async () => {
     await poll();
-    for (const payload of [await newPin(2), String(await newPin(2)), { id: await newPin(2), code: 'x' }]) {
+    for (const payload of [newPin(2), String(newPin(2)), { id: newPin(2), code: 'x' }]) {
       const result = await advanceUntilSettled(outcome({ payload, topic: 't' }));
       assert.ok('port' in result && result.port === 0);
       const id = typeof payload === 'object' ? payload.id : Number(payload);
@@ -170,7 +166,7 @@ describe('plex-poll-token', () => {
 
   it('ends on output 2 with "expired" when the PIN expires or plex.tv no longer knows it', async () => {
     await poll();
-    const id = await newPin();
+    const id = newPin();
     const pending = outcome({ payload: id });
     await advanceUntil(() => polled(id));
     standIn.expire(id);
@@ -184,7 +180,7 @@ describe('plex-poll-token', () => {
 
   it('ends with "timeout" after its timeout, and with "cancelled" on msg.cancel', async () => {
     await poll({ timeout: 2 });
-    const id = await newPin();
+    const id = newPin();
     const started = Date.now();
     const timedOut = await advanceUntilSettled(outcome({ payload: id }));
     assert.ok('port' in timedOut && timedOut.port === 1);
@@ -193,7 +189,7 @@ describe('plex-poll-token', () => {
     await helper.unload();
 
     await poll();
-    const [a, b] = [await newPin(), await newPin()];
+    const [a, b] = [newPin(), newPin()];
     const first = outcome({ payload: a });
     await advance(300);
     helper.getNode('under').receive({ payload: a, cancel: true });
@@ -210,7 +206,7 @@ describe('plex-poll-token', () => {
 
   it('polls several PINs at once, and the same id sent twice only once', async () => {
     await poll();
-    const [a, b] = [await newPin(3), await newPin(3)];
+    const [a, b] = [newPin(3), newPin(3)];
     const approved: any[] = [];
     const done = new Promise<void>((resolve) =>
       helper.getNode('out0').on('input', (msg: any) => {
@@ -230,7 +226,7 @@ describe('plex-poll-token', () => {
 
   it('goes on through 429 (Retry-After), 503 and a reset connection, then delivers', async () => {
     await poll();
-    const id = await newPin(2);
+    const id = newPin(2);
     standIn.fail(new RegExp(`^GET /api/v2/pins/${id}`), {
       status: 429,
       body: '{"errors":[{"code":1003,"message":"API rate limit exceeded"}]}',
@@ -245,7 +241,7 @@ describe('plex-poll-token', () => {
 
   it('reports a fault that will not pass (401) to a Catch node', async () => {
     await poll();
-    const id = await newPin();
+    const id = newPin();
     standIn.fail(new RegExp(`^GET /api/v2/pins/${id}`), { status: 401, body: '{"errors":[{"code":1001,"message":"User could not be authenticated"}]}' });
     const result = await advanceUntilSettled(outcome({ payload: id }));
     assert.ok('error' in result);
@@ -293,7 +289,7 @@ describe('plex-poll-token', () => {
 
   it('with store on, keeps the token in the account, where the next nodes find it', async () => {
     await poll({ store: true });
-    const id = await newPin(1);
+    const id = newPin(1);
     const result = await advanceUntilSettled(outcome({ payload: id }));
     assert.ok('port' in result && result.port === 0);
     const token = standIn.pins.get(id)!.authToken!;

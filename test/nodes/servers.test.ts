@@ -3,8 +3,7 @@ import { describe, it, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { PlexStandIn, type StandInServer } from '../../dev/plex-stand-in';
 import { allNodes } from '../support';
-import { helper, startRuntime, stopRuntime, loadUnderTest, outcome, loggedText, ACCOUNT_TOKEN } from './harness';
-import { runtimeState } from '../../nodes/lib/runtime-state';
+import { helper, startRuntime, stopRuntime, loadUnderTest, outcome, loggedText, ACCOUNT_TOKEN, stateOfRuntime } from './harness';
 
 describe('plex-servers and a plex-server that follows its server', () => {
   const standIn = new PlexStandIn();
@@ -28,7 +27,7 @@ describe('plex-servers and a plex-server that follows its server', () => {
   });
   afterEach(async () => {
     await helper.unload();
-    runtimeState((helper as any)._RED).setAccount('acct', undefined);
+    stateOfRuntime().setAccount('acct', undefined);
   });
 
   const tokensSeenBy = (server: PlexStandIn) => server.requests.map((request) => request.headers['x-plex-token']).filter(Boolean);
@@ -156,6 +155,31 @@ describe('plex-servers and a plex-server that follows its server', () => {
       assert.ok(!sentSince().includes(shared.accessToken), 'nor after a sign-out');
     });
 
+    it('looks for it only through the plex.tv the account points at now, not in a list from the one before', async () => {
+      const elsewhere = new PlexStandIn();
+      await elsewhere.start();
+      try {
+        elsewhere.addAccount('owner', ACCOUNT_TOKEN); // knows the token, lists no server
+        const server = await standIn.addServer({ name: 'Listed here', connections: [{ local: true }] });
+        const oldUrl = server.standIn.url;
+        await standIn.moveServer(server.standIn.machineIdentifier);
+        await loadWithServer(standIn, { url: oldUrl, machineIdentifier: server.standIn.machineIdentifier });
+        assert.ok('port' in (await outcome({})), 'found through the first plex.tv');
+        await helper.unload();
+        // Both edited and deployed: the account asks another plex.tv, the server has another url.
+        await loadWithServer(standIn, { url: `${oldUrl}/`, machineIdentifier: server.standIn.machineIdentifier }, elsewhere.url);
+        const result = await outcome({}, 20_000);
+        assert.ok('error' in result, JSON.stringify(result));
+        assert.equal(result.error.code, 'PLEX_UNREACHABLE');
+        assert.ok(
+          elsewhere.requests.some((request) => request.path.startsWith('/api/v2/resources')),
+          'asked the plex.tv it points at now',
+        );
+      } finally {
+        await elsewhere.stop();
+      }
+    });
+
     it('says PLEX_UNREACHABLE naming every address tried when no connection answers', async () => {
       const gone = await standIn.addServer({
         name: 'Gone',
@@ -182,10 +206,10 @@ describe('plex-servers and a plex-server that follows its server', () => {
 const catchNode = require('@node-red/nodes/core/common/25-catch.js');
 
 /** A transient-token node with a plex-server that has a machineIdentifier. */
-async function loadWithServer(standIn: PlexStandIn, server: { url: string; machineIdentifier: string }): Promise<void> {
+async function loadWithServer(standIn: PlexStandIn, server: { url: string; machineIdentifier: string }, plexTvUrl = standIn.url): Promise<void> {
   const flow: any[] = [
     { id: 'tab', type: 'tab' },
-    { id: 'acct', type: 'plex-account', clientIdentifier: 'follow-test', product: 'Node-RED', deviceName: 'Test', plexTvUrl: standIn.url },
+    { id: 'acct', type: 'plex-account', clientIdentifier: 'follow-test', product: 'Node-RED', deviceName: 'Test', plexTvUrl },
     { id: 'srv', type: 'plex-server', name: 'followed', account: 'acct', tls: '', ...server },
     { id: 'under', z: 'tab', type: 'plex-transient-token', server: 'srv', x: 100, y: 100, wires: [['out0']] },
     { id: 'out0', z: 'tab', type: 'helper', x: 300, y: 100 },

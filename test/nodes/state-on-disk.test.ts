@@ -49,17 +49,12 @@ describe('plex-poll-token with store on, when the state cannot be written', () =
     await helper.load(allNodes, flow);
   }
 
-  async function newPin(clientIdentifier: string): Promise<number> {
-    const response = await fetch(`${standIn.url}/api/v2/pins`, {
-      method: 'POST',
-      headers: { 'X-Plex-Client-Identifier': clientIdentifier, Accept: 'application/json' },
-    });
-    return ((await response.json()) as { id: number }).id;
-  }
+  /** Made in the stand-in, not through fetch: see mockedClock. */
+  const newPin = (clientIdentifier: string): number => standIn.newPin({ clientIdentifier, product: 'p', strong: true }).id;
 
   /** Sends a PIN, lets the state write fail, approves it: the token still comes out, stored. */
   async function approvedDespiteTheDisk(): Promise<void> {
-    const id = await newPin(`disk-${path.basename(userDir)}`);
+    const id = newPin(`disk-${path.basename(userDir)}`);
     helper.getNode('poll').receive({ payload: { id } });
     await advance(400); // the gathered write runs 100 ms after the change, and fails
     assert.match(loggedText(), /state\.write-failed/);
