@@ -58,11 +58,11 @@ export async function closeBrowser(): Promise<void> {
 const EDITOR_FILES = /^\/(vendor|red|types)\//;
 
 /**
- * Opens the editor of `red` as its login form would leave it, once `readySelector` shows. The
- * page's clock is Playwright's: it runs as usual until a test moves it (page.clock.fastForward).
- * Trays slide and notices fade at once, as with "reduce motion": drawn frame by frame in
- * software, the slides took 40 % of the CPU of opening and closing a dialog. The editor's
- * context closes with the browser (closeBrowser).
+ * Opens the editor of `red` as its login form would leave it, once `readySelector` shows and the
+ * deployed flows are in. The page's clock is Playwright's: it runs as usual until a test moves it
+ * (page.clock.fastForward). Trays slide and notices fade at once, as with "reduce motion": drawn
+ * frame by frame in software, the slides took 40 % of the CPU of opening and closing a dialog.
+ * The editor's context closes with the browser (closeBrowser).
  */
 export async function openEditor(red: NodeRed, readySelector: string, options: EditorOptions = {}): Promise<EditorPage> {
   assert.ok(fs.existsSync(CHROMIUM), `${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium), as .ci/run does`);
@@ -97,6 +97,11 @@ export async function openEditor(red: NodeRed, readySelector: string, options: E
   page.on('websocket', (socket) => socket.on('framereceived', (frame) => received.push(String(frame.payload))));
   await page.goto(red.url);
   await page.waitForSelector(readySelector, { timeout: 60_000 });
+  // The palette is drawn before the flows are in: until they are, editing a deployed node by its id
+  // makes a new one. Node-RED ends its loader once the flows are imported and its notices subscribed.
+  await page.waitForFunction(() => (window as any).RED.nodes.version() != null && !(window as any).$('#red-ui-loading-progress').is(':visible'), undefined, {
+    timeout: 60_000,
+  });
   return { page, received };
 }
 
