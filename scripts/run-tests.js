@@ -52,13 +52,25 @@ const sharedBatches = Object.entries(SHARED).flatMap(([dir, processes]) => {
   const inDir = files.filter((file) => sharedDir(file) === dir);
   return Array.from({ length: Math.min(processes, inDir.length) }, (_, batch) => inDir.filter((_, index) => index % processes === batch));
 });
-/** The slowest files start first, so that no long one is left to run alone at the end. */
-const slowFirst = ['browser', 'e2e', 'resilience', 'admin', 'nodes', 'core'].map((dir) => `${path.sep}${dir}${path.sep}`);
-const rank = (batch) => {
-  const index = slowFirst.findIndex((dir) => batch[0].includes(dir));
-  return index === -1 ? slowFirst.length : index;
-};
-const queue = [...files.filter((file) => !sharedDir(file)).map((file) => [file]), ...sharedBatches].sort((a, b) => rank(a) - rank(b));
+/**
+ * The longest first, so that no long one is left to run alone at the end: as long as it took in
+ * the last run here (TIMES), else as long as such files take (a fresh clone). Long in wall time:
+ * the core's files wait on real clocks more than they compute, and overlap with the others best
+ * when they start early.
+ */
+const TIMES = path.join(__dirname, '..', 'node_modules', '.cache', 'plex-auth-tests', 'seconds.json');
+const ESTIMATES = { browser: 60, e2e: 25, resilience: 20, core: 15, admin: 10, nodes: 10 };
+const keyOf = (batch) => batch.map((file) => path.relative(root, file)).join(' ');
+const lastSeconds = (() => {
+  try {
+    return JSON.parse(fs.readFileSync(TIMES, 'utf8'));
+  } catch {
+    return {}; // none yet, or unreadable: estimated
+  }
+})();
+const expectedSeconds = (batch) =>
+  lastSeconds[keyOf(batch)] ?? Object.entries(ESTIMATES).find(([dir]) => batch[0].includes(`${path.sep}${dir}${path.sep}`))?.[1] ?? 5;
+const queue = [...files.filter((file) => !sharedDir(file)).map((file) => [file]), ...sharedBatches].sort((a, b) => expectedSeconds(b) - expectedSeconds(a));
 
 const started = Date.now();
 const results = [];
@@ -99,8 +111,20 @@ function runFiles(batch) {
     // The runner's summary of what failed (each test with its error), to repeat at the very end.
     const summary = output.lastIndexOf('✖ failing tests:');
     const failures = code === 0 ? '' : summary === -1 ? output.slice(-4000) : output.slice(summary);
-    results.push({ name, files: batch.length, seconds, ok: code === 0, tests: count('tests'), pass: count('pass'), fail: count('fail'), failures });
-    process.stdout.write(`\n=== ${name} (${seconds.toFixed(1)} s)${code === 0 ? '' : ` FAILED (${signal ?? `exit ${code}`})`}\n${output}`);
+    results.push({
+      key: keyOf(batch),
+      name,
+      files: batch.length,
+      seconds,
+      ok: code === 0,
+      tests: count('tests'),
+      pass: count('pass'),
+      fail: count('fail'),
+      failures,
+    });
+    process.stdout.write(
+      `\n=== ${name} (${seconds.toFixed(1)} s from +${((begun - started) / 1000).toFixed(1)} s)${code === 0 ? '' : ` FAILED (${signal ?? `exit ${code}`})`}\n${output}`,
+    );
     next();
   });
 }
@@ -114,7 +138,19 @@ function next() {
   if (children.size === 0 && queue.length === 0) report();
 }
 
+/** Keeps this run's times for the next run's order; a cache, so a failure to write is no failure. */
+function keepTimes() {
+  try {
+    fs.mkdirSync(path.dirname(TIMES), { recursive: true });
+    const seconds = { ...lastSeconds, ...Object.fromEntries(results.map((result) => [result.key, Number(result.seconds.toFixed(1))])) };
+    fs.writeFileSync(TIMES, `${JSON.stringify(seconds, null, 2)}\n`);
+  } catch {
+    // read-only or full: the next run estimates
+  }
+}
+
 function report() {
+  keepTimes();
   const sum = (key) => results.reduce((total, result) => total + result[key], 0);
   const failed = results.filter((result) => !result.ok);
   const slowest = [...results].sort((a, b) => b.seconds - a.seconds).slice(0, 5);
