@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 // Runs every compiled *.test.js under dist/test with Node's test runner, several processes at
-// once: each file in a process of its own, but for the files of the core and of the nodes, which
-// run a few to a process. Every file starts its own loopback servers and node-red processes on
-// free ports, in temporary directories of its own. A process's output is printed in one piece when it ends.
-// Extra arguments narrow the run: `npm test -- core` runs the files whose path contains "core".
-// TEST_JOBS sets how many processes run at once, TEST_BROWSER_JOBS how many of them may drive a
-// browser. A run ends with what failed and why.
+// once: each file in a process of its own, but for the core, nodes, admin and editor files,
+// which run a few to a process. Every file starts its own loopback servers and node-red
+// processes on free ports, in temporary directories of its own. A process's output is printed in
+// one piece when it ends. Extra arguments narrow the run: `npm test -- core` runs the files whose
+// path contains "core". TEST_JOBS sets how many processes run at once, TEST_BROWSER_JOBS how many
+// of them may drive a browser. A run ends with what failed and why.
 'use strict';
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
@@ -41,12 +41,13 @@ const FILE_LIMIT_MS = 5 * 60_000;
 const browserJobs = Number(process.env.TEST_BROWSER_JOBS) || os.availableParallelism();
 const isBrowser = (file) => file.includes(`${path.sep}browser${path.sep}`);
 /**
- * The files of the core and of the nodes (no process-wide state left behind: test/core/shared-process
- * checks) run a few to a process, one after another: Node and our modules load once per process,
- * 0.4 s of CPU saved per file (0.9 s for a nodes file, which loads Node-RED). Dealt out in turn,
- * not in runs of neighbours.
+ * Files that leave nothing process-wide behind (test/core/shared-process checks) run a few to a
+ * process, one after another: Node and our modules load once per process, 0.4 s of CPU saved per
+ * file (0.9 s for a nodes file, which loads Node-RED). Dealt out in turn, not in runs of
+ * neighbours. The browser and resilience files keep a process each: they drive a browser, or
+ * count the process's timers and sockets.
  */
-const SHARED = { core: 3, nodes: 3 };
+const SHARED = { core: 3, nodes: 3, admin: 2, editor: 1 };
 const sharedDir = (file) => Object.keys(SHARED).find((dir) => file.includes(`${path.sep}${dir}${path.sep}`));
 const sharedBatches = Object.entries(SHARED).flatMap(([dir, processes]) => {
   const inDir = files.filter((file) => sharedDir(file) === dir);
@@ -59,7 +60,7 @@ const sharedBatches = Object.entries(SHARED).flatMap(([dir, processes]) => {
  * when they start early.
  */
 const TIMES = path.join(__dirname, '..', 'node_modules', '.cache', 'plex-auth-tests', 'seconds.json');
-const ESTIMATES = { browser: 60, e2e: 25, resilience: 20, core: 15, admin: 10, nodes: 10 };
+const ESTIMATES = { browser: 60, resilience: 25, admin: 25, e2e: 25, core: 15, nodes: 10 };
 const keyOf = (batch) => batch.map((file) => path.relative(root, file)).join(' ');
 const lastSeconds = (() => {
   try {

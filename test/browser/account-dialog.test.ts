@@ -11,7 +11,7 @@ import { PlexStandIn } from '../../dev/plex-stand-in';
 import type { NodeRed } from '../../dev/node-red-process';
 import { delay } from '../support';
 import { PASSWORD, json, startWithPackage } from '../admin/setup';
-import { ACE_EDITOR, assertTextsFilled, cancelDialogs, closeBrowser, openEditor, textOf, type EditorPage } from './editor-page';
+import { ACE_EDITOR, assertTextsFilled, cancelDialogs, closeBrowser, openEditor, textOf, waitForText, type EditorPage } from './editor-page';
 
 const WATCHED_TOKEN = 'SECRET-WATCHED-ACCOUNT-TOKEN-5c1d';
 
@@ -100,18 +100,6 @@ describe('the plex-account dialog in headless Chromium, in English and German', 
     await page.waitForSelector('#plex-account-signin', { state: 'visible' });
     await page.click('#plex-account-advanced-toggle');
     await page.fill('#node-config-input-plexTvUrl', standIn.url);
-  }
-
-  async function waitForText(page: Page, selector: string, expected: string | RegExp): Promise<string> {
-    const pattern = typeof expected === 'string' ? `^${expected.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}` : expected.source;
-    await page
-      .waitForFunction(([where, source]) => new RegExp(source).test(document.querySelector(where)?.textContent?.trim() ?? ''), [selector, pattern] as const, {
-        timeout: 20_000,
-      })
-      .catch(async (error) => {
-        throw new Error(`${error}; ${selector}: "${await textOf(page, selector)}"`);
-      });
-    return textOf(page, selector);
   }
 
   /** The strong PIN the stand-in made last and nobody approved: the dialog's. */

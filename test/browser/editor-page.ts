@@ -54,6 +54,40 @@ export async function closeBrowser(): Promise<void> {
   await closing?.then((running) => running.close()).catch(() => undefined);
 }
 
+/**
+ * How often a wait looks at the page again. Playwright's default, every animation frame, has
+ * headless Chromium draw 60 frames a second in software while a test waits.
+ */
+const POLL_MS = 50;
+
+/** Waits until `predicate` holds in the page (looked at every POLL_MS). */
+export async function waitInPage<Arg>(page: Page, predicate: (arg: Arg) => unknown, arg: Arg, timeout = 20_000): Promise<void> {
+  // Playwright's own type maps the argument as it arrives in the page: ours are plain values.
+  await page.waitForFunction(predicate as (arg: unknown) => unknown, arg, { timeout, polling: POLL_MS });
+}
+
+/**
+ * Waits until the trimmed text of `selector` matches `expected` (a string: what it starts with)
+ * and returns it. A failure says what was shown, and `detail()` when given.
+ */
+export async function waitForText(
+  page: Page,
+  selector: string,
+  expected: string | RegExp,
+  { timeout = 20_000, detail }: { timeout?: number; detail?: () => string } = {},
+): Promise<string> {
+  const pattern = typeof expected === 'string' ? `^${expected.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}` : expected.source;
+  await waitInPage(
+    page,
+    ([where, source]) => new RegExp(source).test(document.querySelector(where)?.textContent?.trim() ?? ''),
+    [selector, pattern] as const,
+    timeout,
+  ).catch(async (error) => {
+    throw new Error(`${error}; ${selector}: "${await textOf(page, selector)}"${detail ? `; ${detail()}` : ''}`);
+  });
+  return textOf(page, selector);
+}
+
 /** Node-RED's own editor files, which hold nothing of the runtime's: their bodies are not kept. */
 const EDITOR_FILES = /^\/(vendor|red|types)\//;
 
@@ -99,9 +133,7 @@ export async function openEditor(red: NodeRed, readySelector: string, options: E
   await page.waitForSelector(readySelector, { timeout: 60_000 });
   // The palette is drawn before the flows are in: until they are, editing a deployed node by its id
   // makes a new one. Node-RED ends its loader once the flows are imported and its notices subscribed.
-  await page.waitForFunction(() => (window as any).RED.nodes.version() != null && !(window as any).$('#red-ui-loading-progress').is(':visible'), undefined, {
-    timeout: 60_000,
-  });
+  await waitInPage(page, () => (window as any).RED.nodes.version() != null && !(window as any).$('#red-ui-loading-progress').is(':visible'), undefined, 60_000);
   return { page, received };
 }
 
@@ -139,7 +171,7 @@ export async function cancelDialogs(page: Page): Promise<void> {
       .locator('button', { hasText: /^\s*(Cancel|Abbrechen)\s*$/ })
       .first()
       .click();
-    await page.waitForFunction((tray) => !tray?.isConnected, closing);
+    await page.waitForFunction((tray) => !tray?.isConnected, closing, { polling: POLL_MS });
   }
 }
 

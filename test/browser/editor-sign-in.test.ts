@@ -7,7 +7,7 @@ import type { Page } from 'playwright-core';
 import { PlexStandIn } from '../../dev/plex-stand-in';
 import { repoRoot, type NodeRed } from '../../dev/node-red-process';
 import { CREDENTIAL_SECRET, PASSWORD, startWithPackage } from '../admin/setup';
-import { assertTextsFilled, closeBrowser, deployFromEditor, openEditor } from './editor-page';
+import { assertTextsFilled, closeBrowser, deployFromEditor, openEditor, waitForText } from './editor-page';
 
 const artifacts = path.join(repoRoot, 'test-artifacts');
 const FLOW_NODES = ['plex-pin', 'plex-poll-token', 'plex-transient-token', 'plex-source-info', 'plex-link-code'];
@@ -124,15 +124,9 @@ describe('the editor in headless Chromium: palette, dialogs, sign-in with Plex, 
     // Approve as the user would on plex.tv: the stand-in's /demo page.
     const pin = [...standIn.pins.values()].find((each) => each.strong && !each.authToken)!;
     await fetch(`${standIn.url}/demo/approve/${pin.id}`, { method: 'POST' });
-    await page
-      .waitForFunction(() => /Signed in as demo-user/.test(document.querySelector('#plex-account-signin-status')?.textContent ?? ''), undefined, {
-        timeout: 20_000,
-      })
-      .catch(async (error) => {
-        throw new Error(
-          `${error}; status: ${await page.textContent('#plex-account-signin-status')}; ${red.output().slice(-2000)}; ${JSON.stringify(standIn.requests.slice(-5).map((r) => r.path))}`,
-        );
-      });
+    await waitForText(page, '#plex-account-signin-status', /Signed in as demo-user/, {
+      detail: () => `${red.output().slice(-2000)}; ${JSON.stringify(standIn.requests.slice(-5).map((r) => r.path))}`,
+    });
     const token = standIn.pins.get(pin.id)!.authToken!;
     await page
       .locator('.red-ui-tray')
@@ -140,11 +134,7 @@ describe('the editor in headless Chromium: palette, dialogs, sign-in with Plex, 
       .screenshot({ path: path.join(artifacts, 'signed-in.png') });
     const signInSeconds = (Date.now() - started) / 1000;
     await page.click('#plex-account-check');
-    await page.waitForFunction(
-      () => /Token is valid: signed in as demo-user/.test(document.querySelector('#plex-account-signin-status')?.textContent ?? ''),
-      undefined,
-      { timeout: 20_000 },
-    );
+    await waitForText(page, '#plex-account-signin-status', /Token is valid: signed in as demo-user/);
 
     await page.click('#node-config-dialog-ok');
     await page.click('#node-dialog-ok');
@@ -176,24 +166,16 @@ describe('the editor in headless Chromium: palette, dialogs, sign-in with Plex, 
     standIn.accountTokens.delete(oldToken);
     await openAccountDialog();
     await page.click('#plex-account-check');
-    await page.waitForFunction(() => /no longer accepts/.test(document.querySelector('#plex-account-signin-status')?.textContent ?? ''), undefined, {
-      timeout: 20_000,
-    });
+    await waitForText(page, '#plex-account-signin-status', /no longer accepts/);
     // The last-check line follows the check's answer with a request of its own.
-    await page.waitForFunction(
-      () => /^Checked \d\d?:\d\d.*: token refused$/.test(document.querySelector('#plex-account-last-check')?.textContent ?? ''),
-      undefined,
-      { timeout: 10_000 },
-    );
+    await waitForText(page, '#plex-account-last-check', /^Checked \d\d?:\d\d.*: token refused$/, { timeout: 10_000 });
     await assertTextsFilled(page, 'token refused');
     await page.click('#node-config-dialog-cancel');
     await page.click('#node-dialog-cancel');
     await page.waitForSelector('.red-ui-tray', { state: 'detached' });
     assert.equal(await deployEnabled(), false, 'a check changes nothing to deploy');
     await openAccountDialog();
-    await page.waitForFunction(() => /^Sign-in needed/.test(document.querySelector('#plex-account-signin-status')?.textContent ?? ''), undefined, {
-      timeout: 10_000,
-    });
+    await waitForText(page, '#plex-account-signin-status', /^Sign-in needed/, { timeout: 10_000 });
     assert.equal(await page.isVisible('#plex-account-signin'), true, 'the Sign in button is there');
     await assertTextsFilled(page, 'sign-in needed');
     await page
@@ -208,9 +190,7 @@ describe('the editor in headless Chromium: palette, dialogs, sign-in with Plex, 
     const pin = [...standIn.pins.values()].find((each) => each.strong && !each.authToken && each.expiresAt > Date.now())!;
     assert.equal(pin.jwk, undefined, 'no key in the sign-in PIN');
     standIn.approve(pin.id, 'second-user');
-    await page.waitForFunction(() => /Signed in as second-user/.test(document.querySelector('#plex-account-signin-status')?.textContent ?? ''), undefined, {
-      timeout: 20_000,
-    });
+    await waitForText(page, '#plex-account-signin-status', /Signed in as second-user/);
     const newToken = pin.authToken!;
     assert.equal(standIn.plexJwts.has(newToken), false, 'the sign-in brought a standard token');
     await assertTextsFilled(page, 'signed in again, Plex JWT chosen');
@@ -225,11 +205,7 @@ describe('the editor in headless Chromium: palette, dialogs, sign-in with Plex, 
 
     // Deployed as "Plex JWT", the account makes its key device by itself; the dialog shows it and keeps its identifier.
     await openAccountDialog();
-    await page.waitForFunction(
-      () => /Plex JWT for plex\.tv, valid until .+ \(renewed by itself\)/.test(document.querySelector('#plex-account-token-kind')?.textContent ?? ''),
-      undefined,
-      { timeout: 20_000 },
-    );
+    await waitForText(page, '#plex-account-token-kind', /Plex JWT for plex\.tv, valid until .+ \(renewed by itself\)/);
     const keyDeviceId = await page.inputValue('#node-config-input-jwtClientIdentifier');
     assert.ok(keyDeviceId && keyDeviceId !== (await page.inputValue('#node-config-input-clientIdentifier')), 'a client identifier of its own');
     assert.equal(await page.isVisible('#plex-account-back-standard'), true);
@@ -246,9 +222,7 @@ describe('the editor in headless Chromium: palette, dialogs, sign-in with Plex, 
     await openAccountDialog();
     await page.click('#plex-account-signout');
     await page.click('#plex-account-signout-yes');
-    await page.waitForFunction(() => /^Signed out/.test(document.querySelector('#plex-account-signin-status')?.textContent ?? ''), undefined, {
-      timeout: 10_000,
-    });
+    await waitForText(page, '#plex-account-signin-status', /^Signed out/, { timeout: 10_000 });
     await closeDialogs();
     assert.equal(await deployEnabled(), true, 'Deploy is enabled after signing out');
     await deploy();
@@ -269,9 +243,7 @@ describe('the editor in headless Chromium: palette, dialogs, sign-in with Plex, 
     await page.waitForSelector('#plex-account-signin-pin', { state: 'visible' });
     const pin = [...standIn.pins.values()].find((each) => each.strong && !each.authToken && each.expiresAt > Date.now())!;
     const standardToken = standIn.approve(pin.id, 'classic-user');
-    await page.waitForFunction(() => /^Standard token/.test(document.querySelector('#plex-account-token-kind')?.textContent ?? ''), undefined, {
-      timeout: 20_000,
-    });
+    await waitForText(page, '#plex-account-token-kind', /^Standard token/);
     await assertTextsFilled(page, 'signed in with a standard token');
 
     let confirmed = false;
@@ -281,11 +253,7 @@ describe('the editor in headless Chromium: palette, dialogs, sign-in with Plex, 
     });
     const before = standIn.requests.length;
     await page.click('#plex-account-move-jwt');
-    await page.waitForFunction(
-      () => /Plex JWT for plex\.tv, valid until .+ \(renewed by itself\)/.test(document.querySelector('#plex-account-token-kind')?.textContent ?? ''),
-      undefined,
-      { timeout: 20_000 },
-    );
+    await waitForText(page, '#plex-account-token-kind', /Plex JWT for plex\.tv, valid until .+ \(renewed by itself\)/);
     assert.equal(confirmed, false, 'nothing to confirm: the standard token keeps working');
     const approved = standIn.requests.slice(before).filter((request) => request.method === 'PUT' && request.path === '/api/v2/pins/link');
     assert.equal(approved.at(-1)?.headers['x-plex-token'], standardToken, 'the key device was approved with the standard token');

@@ -11,7 +11,7 @@ import type { Page } from 'playwright-core';
 import { PlexStandIn } from '../../dev/plex-stand-in';
 import { repoRoot, type NodeRed } from '../../dev/node-red-process';
 import { PASSWORD, startWithPackage } from '../admin/setup';
-import { ACE_EDITOR, closeBrowser, openEditor } from './editor-page';
+import { ACE_EDITOR, closeBrowser, openEditor, waitForText, waitInPage } from './editor-page';
 
 const ACCOUNT_TOKEN = 'SECRET-BROWSER-EVENTS-TOKEN-6b3f';
 const artifacts = path.join(repoRoot, 'test-artifacts'); // docs/images/events-*.png are copied from here
@@ -56,19 +56,17 @@ describe('plex-events in the editor, in headless Chromium', () => {
       RED.workspaces.show('lights-tab');
       RED.sidebar.show('debug');
     });
-    await page.waitForFunction(() => /connected/.test(document.querySelector('#lights-events .red-ui-flow-node-status-label')?.textContent ?? ''), undefined, {
-      timeout: 20_000,
-    });
+    await waitForText(page, '#lights-events .red-ui-flow-node-status-label', /connected/);
 
     const session = standIn.playback.play();
-    await page.waitForFunction(() => document.querySelectorAll('.red-ui-debug-msg').length >= 1, undefined, { timeout: 10_000 });
+    await waitInPage(page, (count) => document.querySelectorAll('.red-ui-debug-msg').length >= count, 1, 10_000);
     standIn.playback.tick(session.sessionKey); // a repeat: no msg
     standIn.playback.pause(session.sessionKey);
-    await page.waitForFunction(() => document.querySelectorAll('.red-ui-debug-msg').length >= 2, undefined, { timeout: 10_000 });
+    await waitInPage(page, (count) => document.querySelectorAll('.red-ui-debug-msg').length >= count, 2, 10_000);
     standIn.playback.resume(session.sessionKey);
-    await page.waitForFunction(() => document.querySelectorAll('.red-ui-debug-msg').length >= 3, undefined, { timeout: 10_000 });
+    await waitInPage(page, (count) => document.querySelectorAll('.red-ui-debug-msg').length >= count, 3, 10_000);
     standIn.playback.stop(session.sessionKey);
-    await page.waitForFunction(() => document.querySelectorAll('.red-ui-debug-msg').length >= 4, undefined, { timeout: 10_000 });
+    await waitInPage(page, (count) => document.querySelectorAll('.red-ui-debug-msg').length >= count, 4, 10_000);
     // The debug sidebar shows objects folded: open each so the screenshot says what happened.
     for (const toggle of await page.locator('.red-ui-debug-msg .red-ui-debug-msg-object-handle').all()) await toggle.click();
     await page.mouse.move(0, 0);

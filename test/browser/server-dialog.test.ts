@@ -13,7 +13,7 @@ import { deadPort } from '../../dev/stand-in/exchange';
 import { repoRoot, type NodeRed } from '../../dev/node-red-process';
 import { delay } from '../support';
 import { PASSWORD, json, startWithPackage } from '../admin/setup';
-import { ACE_EDITOR, assertTextsFilled, cancelDialogs, closeBrowser, deployFromEditor, openEditor, textOf, type EditorPage } from './editor-page';
+import { ACE_EDITOR, assertTextsFilled, cancelDialogs, closeBrowser, deployFromEditor, openEditor, textOf, waitForText, type EditorPage } from './editor-page';
 
 const ACCOUNT_TOKEN = 'SECRET-BROWSER-ACCOUNT-TOKEN-91e2';
 const artifacts = path.join(repoRoot, 'test-artifacts');
@@ -145,16 +145,7 @@ describe('the plex-server dialog in headless Chromium, in English and German', (
     await answered;
   }
 
-  async function waitForStatus(page: Page, pattern: RegExp): Promise<string> {
-    await page
-      .waitForFunction((source) => new RegExp(source).test(document.querySelector('#plex-server-find-status')?.textContent ?? ''), pattern.source, {
-        timeout: 20_000,
-      })
-      .catch(async (error) => {
-        throw new Error(`${error}; status: ${await textOf(page, '#plex-server-find-status')}`);
-      });
-    return textOf(page, '#plex-server-find-status');
-  }
+  const waitForStatus = (page: Page, pattern: RegExp) => waitForText(page, '#plex-server-find-status', pattern);
 
   for (const language of languages) {
     it(`${language.locale}: a server that never moved says nothing of moving; one that moved says when, and where it is used now`, async () => {
@@ -236,9 +227,7 @@ describe('the plex-server dialog in headless Chromium, in English and German', (
     await page.waitForSelector('#plex-server-jwt', { state: 'visible' });
     const checked = async (pattern: RegExp) => {
       await page.click('#plex-server-jwt-check');
-      await page.waitForFunction((source) => new RegExp(source).test(document.querySelector('#plex-server-jwt-state')?.textContent ?? ''), pattern.source, {
-        timeout: 20_000,
-      });
+      await waitForText(page, '#plex-server-jwt-state', pattern);
     };
     // Real servers refuse Plex JWTs today: the stand-in too, by default.
     await checked(/^Takes Plex JWTs: not yet \(checked .*\d.*: it refused the Plex JWT\)\. It gets the standard token\.$/);

@@ -1,9 +1,9 @@
 /**
- * The test files of the core and of the nodes share a few processes (scripts/run-tests.js): none
- * may change what the next file in its process meets. A hook or a clock set outside a describe
- * applies to every file the process runs, and so does an environment variable set when the file
- * loads. (What the nodes keep at runtime stays with the runtime of its file: test/nodes/harness
- * gives each one a user directory of its own.)
+ * The test files of the core, the nodes, the admin routes and the editor share a few processes
+ * (scripts/run-tests.js, SHARED): none may change what the next file in its process meets. A
+ * hook or a clock set outside a describe applies to every file the process runs, and so does an
+ * environment variable set when the file loads. (What the nodes keep at runtime stays with the
+ * runtime of its file: test/nodes/harness gives each one a user directory of its own.)
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,10 +11,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { repoRoot } from '../../dev/node-red-process';
 
-const sharing = ['core', 'nodes'];
+const sharing = ['core', 'nodes', 'admin', 'editor'];
 const PROCESS_WIDE = /^(before|after|beforeEach|afterEach|mockedClock|mock\.\w+)\(|^process\.env\.\w+\s*=|^mock\.timers\./m;
 
-describe('the test files of the core and of the nodes can share a process', () => {
+describe('the test files that share processes can share them', () => {
   const files = sharing.flatMap((dir) =>
     fs
       .readdirSync(path.join(repoRoot, 'test', dir))
@@ -22,7 +22,7 @@ describe('the test files of the core and of the nodes can share a process', () =
       .map((name) => path.join(dir, name)),
   );
 
-  it('finds the files', () => assert.ok(files.length > 35, files.join(', ')));
+  it('finds the files', () => assert.ok(files.length > 45, files.join(', ')));
 
   for (const name of files) {
     it(`${name} sets no hook, clock or environment variable outside a describe`, () => {
