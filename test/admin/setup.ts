@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import bcrypt from 'bcryptjs';
-import { repoRoot, startNodeRed, type NodeRed } from '../../dev/node-red-process';
+import { linkRepoIntoUserDir, startNodeRed, type NodeRed } from '../../dev/node-red-process';
 import { delay } from '../support';
 
 export const PASSWORD = 'correct horse battery';
@@ -13,9 +13,7 @@ export const CREDENTIAL_SECRET = 'a secret for the tests only';
 /** Starts node-red in a fresh user directory where the package is linked in as an installed module. */
 export async function startWithPackage(settings: Record<string, unknown> = {}): Promise<NodeRed> {
   const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'plex-auth-admin-'));
-  const scope = path.join(userDir, 'node_modules', '@plexauth');
-  fs.mkdirSync(scope, { recursive: true });
-  fs.symlinkSync(repoRoot, path.join(scope, 'node-red-plex-auth'), 'dir');
+  linkRepoIntoUserDir(userDir);
   const hash = bcrypt.hashSync(PASSWORD, 8);
   return startNodeRed({
     userDir,

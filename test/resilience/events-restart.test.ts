@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PlexStandIn } from '../../dev/plex-stand-in';
-import { installIntoUserDir, repoRoot, startNodeRed, type NodeRed } from '../../dev/node-red-process';
+import { linkRepoIntoUserDir, startNodeRed, type NodeRed } from '../../dev/node-red-process';
 import { waitForLog } from '../../dev/flow-check';
 
 const ACCOUNT_TOKEN = 'SECRET-EVENTS-RESTART-TOKEN-3a9c';
@@ -63,7 +63,7 @@ describe('plex-events in a real node-red, across a server restart', () => {
   before(async () => {
     await standIn.start();
     standIn.addAccount('owner', ACCOUNT_TOKEN);
-    installIntoUserDir(userDir, repoRoot);
+    linkRepoIntoUserDir(userDir);
     nodeRed = await startNodeRed({ userDir, settings: { credentialSecret: 'events secret' } });
   });
   after(async () => {

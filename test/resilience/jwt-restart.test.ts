@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createPrivateKey } from 'node:crypto';
 import { PlexStandIn } from '../../dev/plex-stand-in';
-import { installIntoUserDir, repoRoot, startNodeRed, type NodeRed } from '../../dev/node-red-process';
+import { linkRepoIntoUserDir, startNodeRed, type NodeRed } from '../../dev/node-red-process';
 import { waitForLog } from '../../dev/flow-check';
 import { SealedFile, keyFromSecret } from '../../src/core';
 import { delay } from '../support';
@@ -101,7 +101,7 @@ describe('an account with a key device in a real node-red, across a restart', ()
   before(async () => {
     await standIn.start();
     standIn.jwtLifetimeSec = 6;
-    installIntoUserDir(userDir, repoRoot);
+    linkRepoIntoUserDir(userDir);
     nodeRed = await start();
   });
   after(async () => {

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PlexStandIn } from '../../dev/plex-stand-in';
-import { installIntoUserDir, repoRoot, startNodeRed, type NodeRed } from '../../dev/node-red-process';
+import { linkRepoIntoUserDir, startNodeRed, type NodeRed } from '../../dev/node-red-process';
 import { checkFlows, waitForLog } from '../../dev/flow-check';
 import { helper, redeploy, startRuntime, stopRuntime } from '../nodes/harness';
 import { allNodes, delay } from '../support';
@@ -21,7 +21,7 @@ describe('a real node-red restarted or redeployed while a PIN is polled', () => 
 
   before(async () => {
     await standIn.start();
-    installIntoUserDir(userDir, repoRoot);
+    linkRepoIntoUserDir(userDir);
     nodeRed = await start();
     await nodeRed.deploy(checkFlows(standIn.url));
   });

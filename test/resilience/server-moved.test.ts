@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PlexStandIn, type StandInServer } from '../../dev/plex-stand-in';
-import { installIntoUserDir, repoRoot, startNodeRed, type NodeRed } from '../../dev/node-red-process';
+import { linkRepoIntoUserDir, startNodeRed, type NodeRed } from '../../dev/node-red-process';
 import { waitForLog } from '../../dev/flow-check';
 
 const ACCOUNT_TOKEN = 'SECRET-RESTART-ACCOUNT-TOKEN-5c1d';
@@ -77,7 +77,7 @@ describe('a plex-server whose server moved, in a real node-red', () => {
     await standIn.start();
     standIn.addAccount('owner', ACCOUNT_TOKEN);
     ({ owned: server } = await standIn.addDemoServers());
-    installIntoUserDir(userDir, repoRoot);
+    linkRepoIntoUserDir(userDir);
     nodeRed = await start();
   });
   after(async () => {
