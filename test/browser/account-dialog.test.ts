@@ -85,7 +85,7 @@ describe('the plex-account dialog in headless Chromium, in English and German', 
       { id: 'list', type: 'plex-servers', z: 'tab1', account: 'watched', x: 300, y: 100, wires: [] },
       { id: 'n0', type: 'plex-pin', z: 'tab1', account: '', x: 300, y: 200, wires: [] },
     ]);
-    for (const { locale } of languages) pages.push(await openEditor(red, '.red-ui-palette-node[data-palette-type="plex-pin"]', { locale }));
+    for (const { locale } of languages) pages.push(await openEditor(red, '.red-ui-palette-node[data-palette-type="plex-pin"]', { locale, clock: true }));
   });
   after(async () => {
     await closeBrowser();

@@ -23,6 +23,11 @@ export interface EditorPage {
 export interface EditorOptions {
   /** The browser's language (navigator.language), from which Node-RED picks the editor's: "en-US" unless set. */
   locale?: string;
+  /**
+   * Playwright's clock in the page, for a test that moves time (page.clock.fastForward). Only
+   * there: its timers run as JavaScript in the page, a second of CPU more per editor loaded.
+   */
+  clock?: boolean;
 }
 
 /** One Chromium per test file: each editor gets a context of its own (storage, locale, clock). */
@@ -97,10 +102,10 @@ const EDITOR_FILES = /^\/(vendor|red|types|icons|locales|nodes)(\/|$)/;
 
 /**
  * Opens the editor of `red` as its login form would leave it, once `readySelector` shows and the
- * deployed flows are in. The page's clock is Playwright's: it runs as usual until a test moves it
- * (page.clock.fastForward). Trays slide and notices fade at once, as with "reduce motion": drawn
- * frame by frame in software, the slides took 40 % of the CPU of opening and closing a dialog.
- * The editor's context closes with the browser (closeBrowser).
+ * deployed flows are in. With `clock`, the page's clock is Playwright's: it runs as usual until a
+ * test moves it (page.clock.fastForward). Trays slide and notices fade at once, as with "reduce
+ * motion": drawn frame by frame in software, the slides took 40 % of the CPU of opening and
+ * closing a dialog. The editor's context closes with the browser (closeBrowser).
  */
 export async function openEditor(red: NodeRed, readySelector: string, options: EditorOptions = {}): Promise<EditorPage> {
   assert.ok(fs.existsSync(CHROMIUM), `${CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium), as .ci/run does`);
@@ -114,7 +119,7 @@ export async function openEditor(red: NodeRed, readySelector: string, options: E
   const tokens = await login.json();
   const context = await (await browser()).newContext({ viewport: { width: 1400, height: 900 }, locale: options.locale ?? 'en-US' });
   const page = await context.newPage();
-  await page.clock.install();
+  if (options.clock) await page.clock.install();
   await page.addInitScript((value) => localStorage.setItem('auth-tokens', value), JSON.stringify(tokens));
   await page.addInitScript(() => {
     document.addEventListener('DOMContentLoaded', () => {

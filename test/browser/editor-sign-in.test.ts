@@ -32,7 +32,7 @@ describe('the editor in headless Chromium: palette, dialogs, sign-in with Plex, 
     fs.mkdirSync(artifacts, { recursive: true });
     await standIn.start();
     red = await startWithPackage();
-    ({ page, received } = await openEditor(red, '.red-ui-palette-node[data-palette-type="plex-pin"]'));
+    ({ page, received } = await openEditor(red, '.red-ui-palette-node[data-palette-type="plex-pin"]', { clock: true }));
   });
   const deploy = () => deployFromEditor(page, red);
 
