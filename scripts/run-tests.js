@@ -44,8 +44,8 @@ const isBrowser = (file) => file.includes(`${path.sep}browser${path.sep}`);
  * Files that leave nothing process-wide behind (test/core/shared-process checks) run a few to a
  * process, one after another: Node and our modules load once per process, 0.4 s of CPU saved per
  * file (0.9 s for a nodes file, which loads Node-RED). Dealt out in turn, not in runs of
- * neighbours. The browser and resilience files keep a process each: they drive a browser, or
- * count the process's timers and sockets.
+ * neighbours. The browser, end-to-end and resilience files keep a process each: they drive a
+ * browser, install the packed package, or count the process's timers and sockets.
  */
 const SHARED = { core: 3, nodes: 3, admin: 2, editor: 1 };
 const sharedDir = (file) => Object.keys(SHARED).find((dir) => file.includes(`${path.sep}${dir}${path.sep}`));

@@ -22,12 +22,14 @@ export const ACCOUNT_TOKEN = 'SECRET-ACCOUNT-TOKEN-7f3a9c';
 const userDirs = fs.mkdtempSync(path.join(os.tmpdir(), 'plex-auth-runtimes-'));
 process.once('exit', () => fs.rmSync(userDirs, { recursive: true, force: true }));
 
+/** The running runtime's user directory. */
+let userDir = '';
+
 /**
  * Starts a runtime with a user directory of its own, as every Node-RED has: what the nodes keep
  * for a restart (nodes/lib/runtime-state, one per user directory) stays with this runtime, also
  * when the next test file runs in the same process.
  */
-let userDir = '';
 
 export function startRuntime(): Promise<void> {
   userDir = fs.mkdtempSync(path.join(userDirs, 'runtime-'));
