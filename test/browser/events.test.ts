@@ -49,6 +49,7 @@ describe('plex-events in the editor, in headless Chromium', () => {
   });
 
   const debugMessages = () => page.locator('.red-ui-debug-msg').count();
+  const debugMessagesShown = (count: number) => waitInPage(page, (least) => document.querySelectorAll('.red-ui-debug-msg').length >= least, count, 10_000);
 
   it('shows "connected" under the node and the lights msgs in the debug sidebar as a movie plays, pauses and stops', async () => {
     await page.evaluate(() => {
@@ -59,14 +60,14 @@ describe('plex-events in the editor, in headless Chromium', () => {
     await waitForText(page, '#lights-events .red-ui-flow-node-status-label', /connected/);
 
     const session = standIn.playback.play();
-    await waitInPage(page, (count) => document.querySelectorAll('.red-ui-debug-msg').length >= count, 1, 10_000);
+    await debugMessagesShown(1);
     standIn.playback.tick(session.sessionKey); // a repeat: no msg
     standIn.playback.pause(session.sessionKey);
-    await waitInPage(page, (count) => document.querySelectorAll('.red-ui-debug-msg').length >= count, 2, 10_000);
+    await debugMessagesShown(2);
     standIn.playback.resume(session.sessionKey);
-    await waitInPage(page, (count) => document.querySelectorAll('.red-ui-debug-msg').length >= count, 3, 10_000);
+    await debugMessagesShown(3);
     standIn.playback.stop(session.sessionKey);
-    await waitInPage(page, (count) => document.querySelectorAll('.red-ui-debug-msg').length >= count, 4, 10_000);
+    await debugMessagesShown(4);
     // The debug sidebar shows objects folded: open each so the screenshot says what happened.
     for (const toggle of await page.locator('.red-ui-debug-msg .red-ui-debug-msg-object-handle').all()) await toggle.click();
     await page.mouse.move(0, 0);

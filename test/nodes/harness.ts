@@ -30,7 +30,6 @@ let userDir = '';
  * for a restart (nodes/lib/runtime-state, one per user directory) stays with this runtime, also
  * when the next test file runs in the same process.
  */
-
 export function startRuntime(): Promise<void> {
   userDir = fs.mkdtempSync(path.join(userDirs, 'runtime-'));
   helper.settings({ userDir });

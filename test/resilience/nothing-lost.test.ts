@@ -84,7 +84,7 @@ describe('redeploying while 50 PINs are polled', () => {
   };
 
   /** A timer or socket left per redeploy shows as 50 more; REDEPLOYS=400 runs it longer, as the note below did. */
-  const redeploys = Number(process.env.REDEPLOYS ?? 50);
+  const redeploys = Number(process.env.REDEPLOYS) || 50; // an empty or unreadable REDEPLOYS would run none
 
   it(`leaves no timer or socket behind after ${redeploys} redeploys, and polls every PIN on`, async () => {
     const flow: any[] = [
